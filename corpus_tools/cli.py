@@ -1,0 +1,93 @@
+"""The `corpus` command: a thin skin over the library. Every error is one line and a non-zero exit code.
+
+    corpus run PIPELINE --input PATH... --output DIR [--tasks N] [--workers N] [--limit N]
+    corpus --help        (and `--help` on every command)
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from corpus_tools import __version__
+from corpus_tools.errors import CorpusError
+
+
+class CorpusGroup(click.Group):
+    """Turns library errors into one line on stderr and their exit code; never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CorpusError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: re-run the same command to resume", err=True)
+            sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as e:  # a bug: still one line, with what to do
+            click.echo(f"internal error: {type(e).__name__}: {e} (please report it; re-run with CORPUS_DEBUG=1 for details)", err=True)
+            import os
+
+            if os.environ.get("CORPUS_DEBUG"):
+                raise
+            sys.exit(1)
+
+
+@click.group(cls=CorpusGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="corpus")
+def main():
+    """corpus-tools: curate WARC crawls into licence-aware multilingual Parquet shards."""
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--param")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@main.command("run")
+@click.argument("pipeline")
+@click.option("--input", "inputs", multiple=True, required=True, help="WARC file, directory, glob or s3:// URL (repeatable).")
+@click.option("--output", required=True, help="Output directory or s3:// prefix. An existing one resumes.")
+@click.option("--tasks", default=0, show_default=True, help="Parallel tasks (0 = one per input file).")
+@click.option("--workers", default=1, show_default=True, help="Tasks run at the same time on this machine.")
+@click.option("--limit", default=-1, show_default=True, help="Stop each task after N records (dry runs; -1 = all).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="datatrove executor.")
+@click.option("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else a local Ray).")
+@click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
+@click.option("--param", "params", multiple=True, help="Recipe parameter key=value (repeatable).")
+@click.option("--overwrite", is_flag=True, help="Delete an existing output directory and start over.")
+def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite):
+    """Run PIPELINE (a recipe in pipelines/, by name or path) over WARC input."""
+    import os
+
+    from corpus_tools.run import RunOptions, execute
+
+    if s3_endpoint:
+        os.environ["S3_ENDPOINT_URL"] = s3_endpoint
+    opts = RunOptions(inputs=list(inputs), output=output, tasks=tasks, workers=workers, limit=limit,
+                      executor=executor, ray_address=ray_address, params=parse_params(params))
+    summary = execute(pipeline, opts, overwrite=overwrite)
+    click.echo(format_summary(summary))
+
+
+def format_summary(s: dict) -> str:
+    lines = [f"run {s['run_id']}: read {s['records_read']} records -> kept {s['documents_kept']}, "
+             f"excluded {s['records_excluded']} (conservation {'ok' if s['conservation_ok'] else 'BROKEN'}) in {s['wall_s']} s"]
+    if s["kept_by_lang"]:
+        lines.append("kept by language: " + ", ".join(f"{k} {v}" for k, v in s["kept_by_lang"].items()))
+    if s["excluded_by_reason"]:
+        lines.append("excluded by reason: " + ", ".join(f"{k} {v}" for k, v in s["excluded_by_reason"].items()))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Executor choice for `corpus run`: datatrove's local executor (default) or its Ray executor.
+
+Workers stay quiet: task logs go to `OUT/logs/<phase>/logs/`, the console only gets warnings, and the
+driver prints progress (see `corpus_tools.progress`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import datatrove.executor.base as _datatrove_base
+from datatrove.executor.local import LocalPipelineExecutor
+from loguru import logger
+
+
+def _quiet_task_logger(logging_dir, rank: int, local_rank: int = 0, node_rank: int = -1):
+    logger.remove()
+    logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
+    fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
+    logger.add(sys.stderr, level="WARNING", format=fmt, colorize=False)
+    logger.add(logfile, level="DEBUG", format=fmt, colorize=False)
+    logger.info(f"Launching pipeline for {rank=}")
+    return logfile
+
+
+def quiet_driver_logs() -> None:
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING", format="{level}: {message}", colorize=False)
+
+
+# Applied on import, so it also holds in worker processes, which import this module to unpickle the executor.
+_datatrove_base.add_task_logger = _quiet_task_logger
+_datatrove_base.close_task_logger = lambda logfile: (logger.complete(), quiet_driver_logs(), logfile.close())
+
+
+class CorpusLocalExecutor(LocalPipelineExecutor):
+    """datatrove's LocalPipelineExecutor with quiet workers; one task = one group of input files."""
+
+    def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
+        # A failing task must not take the other tasks down: log it, leave it incomplete, let the driver retry.
+        quiet_driver_logs()
+        try:
+            return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+        except Exception as e:
+            logger.error(f"task {rank} failed: {type(e).__name__}: {e}")
+            from datatrove.utils.stats import PipelineStats
+
+            return PipelineStats()
+
+
+MAX_ATTEMPTS = 3
+
+
+def phase_tasks(phase, opts) -> int:
+    return phase.tasks or max(1, len(opts.files))
+
+
+def run_phases(phases, opts, progress: bool = True) -> dict[str, list[int]]:
+    """Run phases in order (a phase starts when the previous one is complete); return failed task ranks."""
+    from corpus_tools import storage
+    from corpus_tools.progress import PhaseProgress
+
+    quiet_driver_logs()
+    failed: dict[str, list[int]] = {}
+    for phase in phases:
+        tasks = phase_tasks(phase, opts)
+        logging_dir = storage.join(opts.output, "logs", phase.name)
+        for attempt in range(MAX_ATTEMPTS):
+            executor = make_executor(phase, tasks, opts, logging_dir)
+            with PhaseProgress(phase.name, logging_dir, tasks, enabled=progress):
+                executor.run()
+            incomplete = executor.get_incomplete_ranks()
+            if not incomplete:
+                break
+        if incomplete:
+            failed[phase.name] = incomplete
+            break  # later phases need this one complete
+    return failed
+
+
+def make_executor(phase, tasks: int, opts, logging_dir: str):
+    if opts.executor == "ray":
+        from corpus_tools.ray_executor import make_ray_executor
+
+        return make_ray_executor(phase, tasks, opts, logging_dir)
+    workers = max(1, min(opts.workers, tasks))
+    return CorpusLocalExecutor(pipeline=phase.pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
+                               start_method="forkserver")

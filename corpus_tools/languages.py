@@ -1,0 +1,93 @@
+"""The language registry (`language_ids/registry.tsv`) and label helpers.
+
+Labels are ISO 639-3 + ISO 15924 script (`deu_Latn`, `srp_Cyrl`). The script of a document is measured
+from its letters, never assumed from the language, so Serbian in Cyrillic and in Latin land apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from corpus_tools.errors import ConfigError
+
+LANGUAGE_IDS = Path(__file__).resolve().parent.parent / "language_ids"
+OTHER = "other"
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    """Rows of a TSV data file, skipping `#` comment lines."""
+    if not path.exists():
+        raise ConfigError(f"missing data file {path}: reinstall corpus-tools or restore language_ids/")
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader((line for line in fh if not line.startswith("#")), delimiter="\t"))
+
+
+@dataclass(frozen=True)
+class Language:
+    label: str
+    iso639_1: str | None
+    iso639_3: str
+    script: str
+    name: str
+    status: str
+    lid176: str | None
+    fineweb2: str | None
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Language]:
+    out = {}
+    for row in read_tsv(LANGUAGE_IDS / "registry.tsv"):
+        clean = {k: (None if v == "-" else v) for k, v in row.items()}
+        out[row["label"]] = Language(**clean)
+    return out
+
+
+def language_name(label: str) -> str:
+    lang = registry().get(label)
+    return lang.name if lang else label
+
+
+@lru_cache(maxsize=1)
+def lid176_iso639_3() -> dict[str, str]:
+    return {r["label"]: r["iso639_3"] for r in read_tsv(LANGUAGE_IDS / "lid176_labels.tsv")}
+
+
+_SCRIPT_PREFIXES = {
+    "LATIN": "Latn", "CYRILLIC": "Cyrl", "GREEK": "Grek", "GEORGIAN": "Geor", "ARMENIAN": "Armn",
+    "ARABIC": "Arab", "HEBREW": "Hebr", "HIRAGANA": "Jpan", "KATAKANA": "Jpan", "CJK": "Hani",
+    "HANGUL": "Hang", "THAI": "Thai", "DEVANAGARI": "Deva", "BENGALI": "Beng", "TAMIL": "Taml",
+}
+
+
+@lru_cache(maxsize=4096)
+def _char_script(ch: str) -> str | None:
+    name = unicodedata.name(ch, "")
+    return _SCRIPT_PREFIXES.get(name.split(" ")[0])
+
+
+def dominant_script(text: str, sample: int = 2000) -> str:
+    """ISO 15924 code of the most frequent script among the letters of `text` (first `sample` chars).
+
+    Any kana makes Han text Japanese (`Jpan`), as Japanese mixes kanji and kana.
+    """
+    counts = Counter(s for ch in text[:sample] if ch.isalpha() and (s := _char_script(ch)))
+    if not counts:
+        return "Zyyy"
+    top = counts.most_common(1)[0][0]
+    if top == "Hani" and counts.get("Jpan"):
+        return "Jpan"
+    return top
+
+
+def label_for(iso639_3: str, text: str) -> str:
+    return f"{iso639_3}_{dominant_script(text)}"
+
+
+def is_target(label: str) -> bool:
+    return label in registry()

@@ -1,0 +1,1 @@
+"""Readers turn input files into documents with provenance set once. See `readers.warc`."""

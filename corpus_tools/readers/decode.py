@@ -1,0 +1,60 @@
+"""Bytes -> str for HTML payloads: charset from the HTTP header, then `<meta charset>`, then BOM, then detection.
+
+A declared charset that does not decode the bytes cleanly is treated as wrong and the next source is tried;
+this is what makes mis-labelled pages (e.g. EUC-JP served without a charset) come out readable.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+_BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    m = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type, re.I)
+    return m.group(1) if m else None
+
+
+def _normalise(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        codec = codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+    # Browsers treat ISO-8859-1 and ASCII labels as windows-1252 (WHATWG Encoding standard).
+    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
+
+
+def decode_html(payload: bytes, content_type: str | None) -> tuple[str, str]:
+    """Return (text, charset source:name). Never raises; the last resort is UTF-8 with replacement."""
+    candidates = [("http", charset_from_content_type(content_type))]
+    m = _META_CHARSET.search(payload[:4096])
+    candidates.append(("meta", m.group(1).decode("ascii", "ignore") if m else None))
+    for bom, name in _BOMS:
+        if payload.startswith(bom):
+            candidates.insert(0, ("bom", name))
+            break
+    for source, name in candidates:
+        codec = _normalise(name)
+        if codec is None:
+            continue
+        try:
+            return payload.decode(codec), f"{source}:{codec}"
+        except (UnicodeDecodeError, LookupError):
+            continue
+    try:
+        return payload.decode("utf-8"), "default:utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(payload[:65536]).best()
+    if best is not None and best.encoding:
+        return payload.decode(best.encoding, errors="replace"), f"detected:{best.encoding}"
+    return payload.decode("utf-8", errors="replace"), "fallback:utf-8"

@@ -1,0 +1,77 @@
+"""The explicit Parquet schemas: documents (shards) and exclusions (the ledger).
+
+Columns are grouped as in DESIGN.md. A stage that owns a column fills it; the writer fills the rest with
+nulls, so every shard has the same schema whatever stages ran. Metadata keys starting with `_` are
+working state and are never written.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+PROVENANCE = [
+    pa.field("id", pa.string(), nullable=False),
+    pa.field("url", pa.string()),
+    pa.field("domain", pa.string()),
+    pa.field("warc_path", pa.string()),
+    pa.field("warc_record_id", pa.string()),
+    pa.field("warc_offset", pa.int64()),
+    pa.field("warc_length", pa.int64()),
+    pa.field("warc_date", pa.string()),
+    pa.field("payload_digest", pa.string()),
+    pa.field("http_status", pa.int16()),
+    pa.field("content_type", pa.string()),
+]
+
+CONTENT = [
+    pa.field("text", pa.string()),
+    pa.field("title", pa.string()),
+    pa.field("text_sha256", pa.string()),
+    pa.field("n_chars", pa.int64()),
+    pa.field("n_words", pa.int64()),
+]
+
+LANG_TOP = pa.list_(pa.struct([pa.field("label", pa.string()), pa.field("score", pa.float32())]))
+
+LANGUAGE = [
+    pa.field("lang", pa.string()),
+    pa.field("lang_score", pa.float32()),
+    pa.field("lang_top", LANG_TOP),
+    pa.field("html_lang", pa.string()),
+]
+
+RIGHTS = [
+    pa.field("licence", pa.string()),
+    pa.field("licence_evidence", pa.string()),
+    pa.field("redistribution", pa.string()),
+    pa.field("tdm_reserved", pa.bool_()),
+    pa.field("optout_reasons", pa.list_(pa.string())),
+    pa.field("train_eligible", pa.bool_()),
+    pa.field("policy_version", pa.string()),
+]
+
+DEDUP = [
+    pa.field("dup_cluster_id", pa.string()),
+    pa.field("dup_cluster_size", pa.int32()),
+]
+
+RUN = [
+    pa.field("run_id", pa.string()),
+    pa.field("pipeline_version", pa.string()),
+]
+
+DOCUMENT_SCHEMA = pa.schema(PROVENANCE + CONTENT + LANGUAGE + RIGHTS + DEDUP + RUN)
+
+EXCLUSION_SCHEMA = pa.schema(PROVENANCE + [
+    pa.field("stage", pa.string(), nullable=False),
+    pa.field("reason", pa.string(), nullable=False),
+    pa.field("rule", pa.string()),
+    pa.field("evidence", pa.string()),      # JSON: measured values, thresholds, scores; never text or PII
+    pa.field("kept_id", pa.string()),       # for duplicates: the id of the document that was kept
+    pa.field("lang", pa.string()),
+    pa.field("policy_version", pa.string()),
+    pa.field("run_id", pa.string()),
+    pa.field("pipeline_version", pa.string()),
+])
+
+PROVENANCE_COLUMNS = [f.name for f in PROVENANCE]

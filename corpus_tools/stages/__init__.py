@@ -1,0 +1,1 @@
+"""Per-document stages, each a datatrove `PipelineStep` that annotates and (separately) decides."""

@@ -1,0 +1,65 @@
+"""`TrafilaturaExtractor`: decoded HTML in `doc.text` -> main text, title and date (trafilatura).
+
+Sets `text`, `title`, `extract_date`, `text_sha256`, `n_chars`, `n_words`; keeps the HTML out of the output.
+A page with no main text is excluded with reason `empty_text`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import trafilatura
+from datatrove.data import Document
+
+from corpus_tools.document import DocumentStep, exclude
+
+STAGE = "extract"
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def count_words(text: str) -> int:
+    """Whitespace words: a cheap, language-independent size measure (quality rules use real tokenizers)."""
+    return len(text.split())
+
+
+class TrafilaturaExtractor(DocumentStep):
+    """favour_precision: trafilatura's precision mode, default False (its default settings);
+    include_tables: keep table text, default True (trafilatura's default)."""
+
+    name = "TrafilaturaExtractor"
+
+    def __init__(self, favour_precision: bool = False, include_tables: bool = True):
+        super().__init__()
+        self.favour_precision = favour_precision
+        self.include_tables = include_tables
+
+    def process(self, doc: Document) -> None:
+        html = doc.text
+        try:
+            result = trafilatura.bare_extraction(
+                html, url=doc.metadata.get("url"), with_metadata=True, include_comments=False,
+                favor_precision=self.favour_precision, include_tables=self.include_tables)
+        except Exception as e:  # lxml and trafilatura raise on some pathological pages
+            doc.text = ""
+            exclude(doc, STAGE, "extract_error", rule="extract_error_v1", evidence={"error": type(e).__name__})
+            return
+        doc.metadata["_html"] = html
+        text = (result.text or "").strip() if result is not None else ""
+        doc.text = text
+        if not text:
+            exclude(doc, STAGE, "empty_text", rule="empty_text_v1", evidence={"html_chars": len(html)})
+            return
+        set_text(doc, text)
+        doc.metadata["title"] = result.title
+        doc.metadata["extract_date"] = result.date
+
+
+def set_text(doc: Document, text: str) -> None:
+    """The one place that changes `doc.text`: keeps the derived content columns in step."""
+    doc.text = text
+    doc.metadata["text_sha256"] = text_sha256(text)
+    doc.metadata["n_chars"] = len(text)
+    doc.metadata["n_words"] = count_words(text)
