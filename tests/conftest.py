@@ -29,3 +29,34 @@ def sample_run(tmp_path_factory):
     result = run_cli("run", "eu_web", "--input", SAMPLE_CRAWL, "--output", out, "--workers", "2")
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real SeaweedFS S3 server for the whole session; the environment points corpus-tools at it."""
+    from corpus_tools import storage
+    from tests.s3server import SeaweedServer
+
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweed")).start()
+    old = {k: os.environ.get(k) for k in ("S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    os.environ.update(S3_ENDPOINT_URL=server.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                      AWS_DEFAULT_REGION="us-east-1")
+    storage.reset_s3_client()
+    yield server
+    server.stop()
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    storage.reset_s3_client()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, request):
+    """A fresh bucket per test, named after it."""
+    import re
+
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:50].strip("-") + f"-{os.getpid() % 1000}"
+    s3_server.client().create_bucket(Bucket=name)
+    return name
