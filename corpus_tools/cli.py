@@ -77,6 +77,25 @@ def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_addre
                       executor=executor, ray_address=ray_address, params=parse_params(params))
     summary = execute(pipeline, opts, overwrite=overwrite)
     click.echo(format_summary(summary))
+    if not storage_is_s3(output):
+        from corpus_tools.report import build_report
+
+        click.echo(f"report: {build_report(output)}")
+
+
+def storage_is_s3(url: str) -> bool:
+    from corpus_tools.storage import is_s3
+
+    return is_s3(url)
+
+
+@main.command("report")
+@click.argument("output", type=click.Path(exists=True, file_okay=False))
+def report_cmd(output):
+    """Write OUTPUT/reports/index.html: charts of a finished run (runs automatically after `corpus run`)."""
+    from corpus_tools.report import build_report
+
+    click.echo(str(build_report(output)))
 
 
 def format_summary(s: dict) -> str:
@@ -88,6 +107,10 @@ def format_summary(s: dict) -> str:
         lines.append("excluded by reason: " + ", ".join(f"{k} {v}" for k, v in s["excluded_by_reason"].items()))
     return "\n".join(lines)
 
+
+from corpus_tools.readers.cli import warc_group  # noqa: E402
+
+main.add_command(warc_group)
 
 if __name__ == "__main__":
     main()
