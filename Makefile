@@ -10,7 +10,7 @@ OUT    ?= out/sample
 $(BIN)/corpus: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,ray,s3]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,ray,s3,bench]'
 	$(BIN)/pip install -q torch==2.13.0 -c constraints.txt || $(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -c constraints.txt -e '.[train]'
 	touch $@

@@ -58,14 +58,15 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--input", "inputs", multiple=True, required=True, help="WARC file, directory, glob or s3:// URL (repeatable).")
 @click.option("--output", required=True, help="Output directory or s3:// prefix. An existing one resumes.")
 @click.option("--tasks", default=0, show_default=True, help="Parallel tasks (0 = one per input file).")
-@click.option("--workers", default=1, show_default=True, help="Tasks run at the same time on this machine.")
+@click.option("--workers", default=1, show_default=True, help="Tasks run at the same time (with --executor ray: on the cluster; 0 = as many as its CPUs allow).")
 @click.option("--limit", default=-1, show_default=True, help="Stop each task after N records (dry runs; -1 = all).")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="datatrove executor.")
 @click.option("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else a local Ray).")
 @click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
 @click.option("--param", "params", multiple=True, help="Recipe parameter key=value (repeatable).")
 @click.option("--overwrite", is_flag=True, help="Delete an existing output directory and start over.")
-def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite):
+@click.option("--robots", "robots", multiple=True, help="WARC file, directory or glob of robots.txt (and tdmrep.json) captures of the crawl (repeatable).")
+def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite, robots):
     """Run PIPELINE (a recipe in pipelines/, by name or path) over WARC input."""
     import os
 
@@ -74,7 +75,7 @@ def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_addre
     if s3_endpoint:
         os.environ["S3_ENDPOINT_URL"] = s3_endpoint
     opts = RunOptions(inputs=list(inputs), output=output, tasks=tasks, workers=workers, limit=limit,
-                      executor=executor, ray_address=ray_address, params=parse_params(params))
+                      executor=executor, ray_address=ray_address, params=parse_params(params), robots=list(robots))
     summary = execute(pipeline, opts, overwrite=overwrite)
     click.echo(format_summary(summary))
     if not storage_is_s3(output):
@@ -111,6 +112,24 @@ def format_summary(s: dict) -> str:
 from corpus_tools.readers.cli import warc_group  # noqa: E402
 
 main.add_command(warc_group)
+
+from corpus_tools.pull import pull_cmd, train_cmd  # noqa: E402
+
+main.add_command(pull_cmd)
+main.add_command(train_cmd)
+
+from corpus_tools.audit.cli import audit  # noqa: E402
+
+main.add_command(audit)
+
+from corpus_tools.lid.cli import lid_group  # noqa: E402
+
+main.add_command(lid_group)
+
+from corpus_tools.restage.cli import stage_cmd, stages_cmd  # noqa: E402
+
+main.add_command(stages_cmd)
+main.add_command(stage_cmd)
 
 if __name__ == "__main__":
     main()

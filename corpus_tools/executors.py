@@ -32,6 +32,23 @@ def quiet_driver_logs() -> None:
 _datatrove_base.add_task_logger = _quiet_task_logger
 _datatrove_base.close_task_logger = lambda logfile: (logger.complete(), quiet_driver_logs(), logfile.close())
 
+class _DeterministicExecutorJSONEncoder(_datatrove_base.ExecutorJSONEncoder):
+    """executor.json feeds the release's config hash: write sets sorted, not in hash-seed order (which differs
+    between processes, so the same command gave different manifests)."""
+
+    def default(self, o):
+        if isinstance(o, (set, frozenset)):
+            return sorted(o, key=str)
+        return super().default(o)
+
+
+_datatrove_base.ExecutorJSONEncoder = _DeterministicExecutorJSONEncoder
+
+# datatrove's logging folder (completion markers, stats) may be on S3: serve s3:// through our boto3 client.
+from corpus_tools import s3fs_lite  # noqa: E402
+
+s3fs_lite.register()
+
 
 class CorpusLocalExecutor(LocalPipelineExecutor):
     """datatrove's LocalPipelineExecutor with quiet workers; one task = one group of input files."""
@@ -57,10 +74,20 @@ def phase_tasks(phase, opts) -> int:
 
 def run_phases(phases, opts, progress: bool = True) -> dict[str, list[int]]:
     """Run phases in order (a phase starts when the previous one is complete); return failed task ranks."""
+    quiet_driver_logs()
+    try:
+        return _run_phases(phases, opts, progress)
+    finally:
+        if opts.executor == "ray":
+            from corpus_tools.ray_executor import shutdown_ray
+
+            shutdown_ray()
+
+
+def _run_phases(phases, opts, progress: bool) -> dict[str, list[int]]:
     from corpus_tools import storage
     from corpus_tools.progress import PhaseProgress
 
-    quiet_driver_logs()
     failed: dict[str, list[int]] = {}
     for phase in phases:
         tasks = phase_tasks(phase, opts)

@@ -37,6 +37,8 @@ class Language:
     status: str
     lid176: str | None
     fineweb2: str | None
+    py3langid: str | None = None
+    lingua: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -91,3 +93,31 @@ def label_for(iso639_3: str, text: str) -> str:
 
 def is_target(label: str) -> bool:
     return label in registry()
+
+
+@lru_cache(maxsize=1)
+def iso639_1_to_3() -> dict[str, str]:
+    """ISO 639-1 (and the few 639-3 codes py3langid / lid.176 use) -> ISO 639-3, registry first."""
+    out = dict(lid176_iso639_3())
+    for lang in registry().values():
+        if lang.iso639_1:
+            out[lang.iso639_1] = lang.iso639_3
+        if lang.py3langid:
+            out[lang.py3langid] = lang.iso639_3
+    return out
+
+
+def target_codes() -> list[str]:
+    """ISO 639-3 codes of the target languages, in registry order (Serbian once for both scripts)."""
+    return list(dict.fromkeys(lang.iso639_3 for lang in registry().values()))
+
+
+def eval_code(label: str) -> str:
+    """The ISO 639-1 code (639-3 where none) that dev-set files use for a label; `other` for non-targets."""
+    lang = registry().get(label)
+    if lang is None:
+        by_code = {x.iso639_3: x for x in registry().values()}
+        lang = by_code.get(label.split("_")[0])
+        if lang is None:
+            return OTHER
+    return lang.iso639_1 or lang.iso639_3

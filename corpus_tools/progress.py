@@ -45,9 +45,17 @@ class PhaseProgress:
         eta_s = f"{eta:.0f}s" if eta == eta else "?"
         return f"{self.phase}: {done}/{self.tasks} tasks · {docs} docs · {rate:.1f} docs/s · ETA {eta_s}"
 
+    def _safe_line(self) -> str:
+        from corpus_tools.errors import CorpusError
+
+        try:  # the store may be unreachable (S3 down): the run reports that, progress must not crash
+            return self.line()
+        except CorpusError:
+            return f"{self.phase}: progress unavailable"
+
     def _loop(self):
         while not self._stop.wait(self.interval):
-            sys.stderr.write("\r" + self.line()[:120].ljust(80))
+            sys.stderr.write("\r" + self._safe_line()[:120].ljust(80))
             sys.stderr.flush()
 
     def __enter__(self):
@@ -60,5 +68,5 @@ class PhaseProgress:
         if self.enabled:
             self._stop.set()
             self._thread.join()
-            sys.stderr.write("\r" + self.line()[:120].ljust(80) + "\n")
+            sys.stderr.write("\r" + self._safe_line()[:120].ljust(80) + "\n")
         return False

@@ -149,7 +149,7 @@ def chart_lid_scores(con, has_docs: bool) -> Chart:
     rows = _rows(con, "SELECT lang, list(lang_score ORDER BY lang_score) FROM documents WHERE lang_score IS NOT NULL GROUP BY lang ORDER BY count(*) DESC, lang LIMIT 30") if has_docs else []
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(rows) + 1)))
     if rows:
-        ax.boxplot([r[1] for r in rows], vert=False, tick_labels=[_lang_label(r[0]) for r in rows])
+        ax.boxplot([r[1] for r in rows], orientation="horizontal", tick_labels=[_lang_label(r[0]) for r in rows])
         ax.invert_yaxis()
     else:
         ax.barh([0], [0])
@@ -179,7 +179,8 @@ def stage_costs(output: str, summary: dict) -> list[dict]:
     for stats_file in sorted(Path(output, "logs").glob("*/stats.json")):
         phase = stats_file.parent.name
         for step in json.loads(stats_file.read_text()):
-            seconds = float(step.get("time_stats", {}).get("total", 0) or 0)
+            timing = step.get("time_stats") or {}
+            seconds = float(timing.get("total", 0) or 0) if isinstance(timing, dict) else float(timing)
             out.append({
                 "phase": phase, "step": step["name"].split(": ", 1)[-1], "cpu_s": seconds,
                 "s_per_1000_docs": seconds / records * 1000 if records else None,

@@ -40,6 +40,7 @@ class RunOptions:
     ray_address: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     run_id: str = ""
+    robots: list[str] = field(default_factory=list)  # robots.txt / tdmrep.json capture WARCs (`--robots`)
 
 
 @dataclass
@@ -60,6 +61,9 @@ def load_recipe(name_or_path: str):
         raise ConfigError(f"unknown pipeline {name_or_path!r}: give a recipe file or one of: {known}")
     spec = importlib.util.spec_from_file_location(f"corpus_recipe_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.modules[spec.name] = module  # so steps defined in the recipe can be pickled by value for Ray workers
     spec.loader.exec_module(module)
     if not hasattr(module, "build"):
         raise ConfigError(f"pipeline {path} has no build(opts) function")
@@ -69,7 +73,8 @@ def load_recipe(name_or_path: str):
 def make_run_id(recipe: str, opts: RunOptions) -> str:
     """Content-derived: the same recipe, inputs and options give the same id (and byte-identical shards)."""
     key = json.dumps({"recipe": Path(recipe).stem, "files": [Path(f).name if not storage.is_s3(f) else f for f in opts.files],
-                      "limit": opts.limit, "params": opts.params, "version": __version__}, sort_keys=True)
+                      "limit": opts.limit, "params": opts.params, "version": __version__,
+                      **({"robots": [Path(f).name for f in opts.robots]} if opts.robots else {})}, sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -38,6 +38,9 @@ LANGUAGE = [
     pa.field("lang_score", pa.float32()),
     pa.field("lang_top", LANG_TOP),
     pa.field("html_lang", pa.string()),
+    pa.field("lang_flags", pa.list_(pa.string())),          # short, mixed, below_threshold (stages/lid.py)
+    pa.field("lang_paragraphs", pa.list_(pa.struct([pa.field("label", pa.string()), pa.field("score", pa.float32()),
+                                                     pa.field("n_chars", pa.int32())]))),
 ]
 
 RIGHTS = [
@@ -48,6 +51,29 @@ RIGHTS = [
     pa.field("optout_reasons", pa.list_(pa.string())),
     pa.field("train_eligible", pa.bool_()),
     pa.field("policy_version", pa.string()),
+    pa.field("optout_evidence", pa.string()),          # JSON: TDMRep state/source, noai, Content-Usage, dated robots verdict
+    pa.field("robots_ai_disallow", pa.list_(pa.string())),  # AI-training agents robots.txt disallows (null: not checked)
+    pa.field("robots_star_disallow", pa.bool_()),
+]
+
+_F64 = pa.float64()
+QUALITY_STRUCT = pa.struct(
+    [pa.field("signals_version", pa.string()), pa.field("tokenizer", pa.string())]
+    + [pa.field(n, pa.int32()) for n in ("n_words", "n_non_symbol_words")]
+    + [pa.field(n, _F64) for n in ("avg_word_length", "hash_word_ratio", "ellipsis_word_ratio", "bullet_lines_ratio",
+                                   "end_ellipsis_lines_ratio", "alpha_words_ratio")]
+    + [pa.field("stop_words", pa.int32())]
+    + [pa.field(n, _F64) for n in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")]
+    + [pa.field(f"top_{n}_gram_frac", _F64) for n in (2, 3, 4)]
+    + [pa.field(f"dup_{n}_gram_frac", _F64) for n in range(5, 11)]
+    + [pa.field(n, _F64) for n in ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "new_line_ratio")]
+    + [pa.field("c4_n_sentences", pa.int32()), pa.field("c4_lorem_ipsum", pa.bool_()),
+       pa.field("c4_curly_bracket", pa.bool_()), pa.field("rules_failed", pa.list_(pa.string()))])
+PII_COUNTS_STRUCT = pa.struct([pa.field(n, pa.int32()) for n in ("email", "ip", "phone", "iban", "total")])
+
+QUALITY_PII = [  # corpus_tools/quality/signals.py and stages/pii.py
+    pa.field("quality", QUALITY_STRUCT),
+    pa.field("pii_counts", PII_COUNTS_STRUCT),
 ]
 
 DEDUP = [
@@ -60,7 +86,7 @@ RUN = [
     pa.field("pipeline_version", pa.string()),
 ]
 
-DOCUMENT_SCHEMA = pa.schema(PROVENANCE + CONTENT + LANGUAGE + RIGHTS + DEDUP + RUN)
+DOCUMENT_SCHEMA = pa.schema(PROVENANCE + CONTENT + LANGUAGE + RIGHTS + QUALITY_PII + DEDUP + RUN)
 
 EXCLUSION_SCHEMA = pa.schema(PROVENANCE + [
     pa.field("stage", pa.string(), nullable=False),

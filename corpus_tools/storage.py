@@ -16,6 +16,7 @@ import fnmatch
 import glob
 import io
 import os
+import re
 import time
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def _s3_call(fn, *args, **kwargs):
         raise RetryableError(f"cannot reach the S3 endpoint {s3_endpoint() or 'aws'}: start it or fix --s3-endpoint ({e})") from None
     except ClientError as e:
         code = e.response.get("Error", {}).get("Code", "")
+        if code == "InvalidRange":
+            raise InputError(f"byte range outside the object: {e.response.get('Error', {}).get('Message', code)}") from None
         if code in ("NoSuchKey", "404", "NoSuchBucket"):
             raise InputError(f"not found on S3: {e.response.get('Error', {}).get('Message', code)}") from None
         raise RetryableError(f"S3 error {code} at {s3_endpoint() or 'aws'}: {e}") from None
@@ -82,17 +85,45 @@ def _is_warc(name: str) -> bool:
     return name.endswith(WARC_SUFFIXES)
 
 
+def glob_regex(pattern: str) -> re.Pattern:
+    """A key glob as local `glob(recursive=True)` reads it: `*` and `?` stay inside one path segment,
+    `**/` is zero or more folders, `[...]` is a character class."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]*/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            j = pattern.index("]", i + 1)
+            out.append(fnmatch.translate(pattern[i:j + 1])[4:-3])  # fnmatch's class syntax, anchors removed
+            i = j + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
 def list_s3(url: str) -> list[str]:
     """Keys under an S3 prefix; a glob in the key (`**/*.warc.gz`) is matched against the full key."""
     bucket, key = split_s3(url)
     has_glob = any(c in key for c in "*?[")
     prefix = key.split("*")[0].split("?")[0].split("[")[0] if has_glob else key
+    rx = glob_regex(key) if has_glob else None
     out = []
     paginator = s3_client().get_paginator("list_objects_v2")
     for page in _s3_call(lambda: list(paginator.paginate(Bucket=bucket, Prefix=prefix))):
         for obj in page.get("Contents", []):
             k = obj["Key"]
-            if has_glob and not fnmatch.fnmatch(k, key):
+            if rx is not None and not rx.match(k):
                 continue
             out.append(f"s3://{bucket}/{k}")
     return sorted(out)
@@ -119,15 +150,76 @@ def expand_inputs(specs: list[str]) -> list[str]:
     return sorted(dict.fromkeys(files))
 
 
-def open_read(url: str):
-    """A binary, forward-only stream. S3 bodies are streamed."""
+class S3Stream(io.RawIOBase):
+    """A streamed S3 object body that survives dropped connections.
+
+    botocore retries the GET itself (throttling, connection errors: `retries` in `s3_client`), but not a
+    body that breaks half-way; this reopens the object at the current byte with a Range request, up to
+    `_RETRIES` times with exponential backoff, so a long WARC is never re-read from the start or lost.
+    """
+
+    def __init__(self, url: str, offset: int = 0):
+        super().__init__()
+        self.url, self.pos = url, offset
+        self._body = None
+        self._open()
+
+    def _open(self) -> None:
+        bucket, key = split_s3(self.url)
+        kwargs = {"Range": f"bytes={self.pos}-"} if self.pos else {}
+        self._body = _s3_call(s3_client().get_object, Bucket=bucket, Key=key, **kwargs)["Body"]
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        from botocore.exceptions import (ConnectionClosedError, IncompleteReadError, ReadTimeoutError,
+                                         ResponseStreamingError)
+        from urllib3.exceptions import ProtocolError
+
+        for attempt in range(_RETRIES + 1):
+            try:
+                if self._body is None:
+                    self._open()  # after a drop: resume at the byte we got to
+                data = self._body.read() if n is None or n < 0 else self._body.read(n)
+                self.pos += len(data)
+                return data
+            except (ResponseStreamingError, IncompleteReadError, ReadTimeoutError, ConnectionClosedError, ProtocolError,
+                    OSError, RetryableError) as e:
+                if attempt == _RETRIES:
+                    raise RetryableError(f"S3 read of {self.url} kept failing at byte {self.pos}: {e}") from None
+                time.sleep(0.5 * 2**attempt)
+                if self._body is not None:
+                    with contextlib.suppress(Exception):
+                        self._body.close()
+                self._body = None
+        return b""  # unreachable
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def tell(self) -> int:
+        return self.pos
+
+    def close(self) -> None:
+        if self._body is not None:
+            self._body.close()
+        super().close()
+
+
+def open_read(url: str, offset: int = 0):
+    """A binary, forward-only stream from byte `offset`. S3 bodies are streamed (never saved to disk)."""
     if is_s3(url):
-        bucket, key = split_s3(url)
-        return _s3_call(s3_client().get_object, Bucket=bucket, Key=key)["Body"]
+        return S3Stream(url, offset)
     try:
-        return open(url, "rb")
+        fh = open(url, "rb")
     except OSError as e:
         raise InputError(f"cannot read {url}: {e.strerror}") from None
+    if offset:
+        fh.seek(offset)
+    return fh
 
 
 def read_range(url: str, offset: int, length: int) -> bytes:
@@ -135,7 +227,16 @@ def read_range(url: str, offset: int, length: int) -> bytes:
     if is_s3(url):
         bucket, key = split_s3(url)
         rng = f"bytes={offset}-{offset + length - 1}"
-        return _s3_call(s3_client().get_object, Bucket=bucket, Key=key, Range=rng)["Body"].read()
+
+        def once():
+            from botocore.exceptions import ConnectionClosedError, ReadTimeoutError, ResponseStreamingError
+
+            try:
+                return _s3_call(s3_client().get_object, Bucket=bucket, Key=key, Range=rng)["Body"].read()
+            except (ResponseStreamingError, ReadTimeoutError, ConnectionClosedError) as e:
+                raise RetryableError(f"S3 range read of {url} failed: {e}") from None
+
+        return retry(once)
     with open(url, "rb") as fh:
         fh.seek(offset)
         return fh.read(length)
@@ -173,18 +274,81 @@ def list_files(url: str, suffix: str = "") -> list[str]:
     return sorted(str(p) for p in Path(url).rglob(f"*{suffix}") if p.is_file() and ".tmp" not in p.name)
 
 
+def _part_bytes() -> int:
+    """Multipart chunk: CORPUS_S3_PART_MB (default 8, S3's minimum part is 5 MiB)."""
+    return max(5, int(os.environ.get("CORPUS_S3_PART_MB", "8"))) * 1024 * 1024
+
+
+class _S3AtomicWriter(io.RawIOBase):
+    """Write-only stream to one S3 object. Small objects are one PUT at commit; from one chunk on, a multipart
+    upload is started and parts are sent as they fill. Only `commit()` makes the object visible
+    (PutObject / CompleteMultipartUpload); `abort()` drops the upload, so a failed or killed writer never
+    leaves a partial object (a killed one leaves an unfinished upload, invisible to readers; a bucket
+    lifecycle rule `AbortIncompleteMultipartUpload` reclaims it)."""
+
+    def __init__(self, bucket: str, key: str):
+        super().__init__()
+        self.bucket, self.key = bucket, key
+        self.chunk = _part_bytes()
+        self.buf = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[dict] = []
+        self.pos = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def write(self, data) -> int:
+        n = len(data)
+        self.buf += data
+        self.pos += n
+        while len(self.buf) >= self.chunk:
+            self._send(bytes(self.buf[: self.chunk]))
+            del self.buf[: self.chunk]
+        return n
+
+    def _send(self, data: bytes) -> None:
+        client = s3_client()
+        if self.upload_id is None:
+            self.upload_id = _s3_call(client.create_multipart_upload, Bucket=self.bucket, Key=self.key)["UploadId"]
+        number = len(self.parts) + 1
+        resp = _s3_call(client.upload_part, Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                        PartNumber=number, Body=data)
+        self.parts.append({"PartNumber": number, "ETag": resp["ETag"]})
+
+    def commit(self) -> None:
+        client = s3_client()
+        if self.upload_id is None:
+            _s3_call(client.put_object, Bucket=self.bucket, Key=self.key, Body=bytes(self.buf))
+        else:
+            if self.buf:
+                self._send(bytes(self.buf))
+            _s3_call(client.complete_multipart_upload, Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                     MultipartUpload={"Parts": self.parts})
+        self.buf = bytearray()
+
+    def abort(self) -> None:
+        self.buf = bytearray()
+        if self.upload_id is not None:
+            with contextlib.suppress(Exception):  # the store may be the reason we abort; never mask that error
+                s3_client().abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            self.upload_id = None
+
+
 @contextlib.contextmanager
 def atomic_write(url: str):
     """Yield a binary file; publish it at `url` only if the block completes."""
     if is_s3(url):
-        buf = io.BytesIO()
-        yield buf
-        bucket, key = split_s3(url)
-        from boto3.s3.transfer import TransferConfig
-
-        buf.seek(0)
-        cfg = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024)
-        _s3_call(s3_client().upload_fileobj, buf, bucket, key, Config=cfg)
+        writer = _S3AtomicWriter(*split_s3(url))
+        try:
+            yield writer
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
         return
     os.makedirs(os.path.dirname(url) or ".", exist_ok=True)
     tmp = f"{url}.tmp-{os.getpid()}"

@@ -64,7 +64,7 @@ def test_same_input_gives_byte_identical_shards(tmp_path):
 def test_euc_jp_pages_decode_to_japanese(tmp_path):
     out = tmp_path / "out"
     result = run_cli("run", "eu_web", "--input", WARC_REAL / "resiliparse" / "clueweb-quirk.warc.gz",
-                     "--output", out, "--param", "keep_other=true")
+                     "--output", out, "--param", "keep_other=true", "--param", "dedup=false")
     assert result.exit_code == 0, result.output
     table = pq.read_table(out / "shards" / "lang=other", partitioning=None)
     tops = [t[0]["label"] for t in table.column("lang_top").to_pylist()]
@@ -79,11 +79,13 @@ def test_rerun_resumes_and_overwrite_starts_over(tmp_path):
     warc = WARC_REAL / "warcio" / "example.warc.gz"
     assert run_cli("run", "eu_web", "--input", warc, "--output", out).exit_code == 0
     first = json.loads((out / "run.json").read_text())
-    marker = out / "shards" / "marker"
+    marker = out / "marker"
     marker.write_text("kept")
+    ledger = out / "exclusions" / "stage=docs" / "part-00000.parquet"
+    before = ledger.stat().st_mtime_ns
     again = run_cli("run", "eu_web", "--input", warc, "--output", out)
     assert again.exit_code == 0
     assert json.loads((out / "run.json").read_text())["records_read"] == first["records_read"]
-    assert marker.exists()  # completed tasks were skipped, nothing rewritten
+    assert marker.exists() and ledger.stat().st_mtime_ns == before  # completed tasks skipped, nothing rewritten
     assert run_cli("run", "eu_web", "--input", warc, "--output", out, "--overwrite").exit_code == 0
     assert not marker.exists()

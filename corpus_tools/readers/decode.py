@@ -58,3 +58,36 @@ def decode_html(payload: bytes, content_type: str | None) -> tuple[str, str]:
     if best is not None and best.encoding:
         return payload.decode(best.encoding, errors="replace"), f"detected:{best.encoding}"
     return payload.decode("utf-8", errors="replace"), "fallback:utf-8"
+
+
+class _BrotliDecompressor:
+    """warcio's `br` support calls `brotli.Decompressor().decompress` and sets `unused_data` on it; brotli
+    1.2 (the pinned version) has `process` and no settable attributes, so every br body failed to decode.
+    This adapter gives warcio the zlib-style interface it expects."""
+
+    unused_data = None
+
+    def __init__(self):
+        import brotli
+
+        self._d = brotli.Decompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._d.process(data)
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def register_brotli() -> None:
+    """Make warcio decode `Content-Encoding: br` (idempotent; a no-op without the brotli package)."""
+    try:
+        import brotli  # noqa: F401
+    except ImportError:  # pragma: no cover - brotli is a pinned dependency
+        return
+    from warcio.bufferedreaders import BufferedReader
+
+    BufferedReader.DECOMPRESSORS["br"] = _BrotliDecompressor
+
+
+register_brotli()

@@ -2,9 +2,11 @@
 
 Every record read becomes a document. HTTP responses with an HTML payload carry the decoded HTML in
 `doc.text` for the next stage; every other record (request, metadata, warcinfo, resource, conversion,
-revisit, non-HTML, HTTP status other than 200, oversized, corrupt) is marked excluded with a reason and
-flows to the exclusions ledger. A damaged gzip member ends that file with one ledger row (file, offset,
-error): the records before the damage are kept and the next file is processed.
+revisit, non-HTML, HTTP status other than 200, oversized, truncated) is marked excluded with a reason and
+flows to the exclusions ledger. Damage (a corrupt or cut-off gzip member, bytes that are no record) becomes one
+ledger row per damaged region (file, offset, length, error); the records before it are kept, reading resumes
+at the next record that parses, and a broken or missing file never ends the run. Every kept or excluded
+record carries `warc_offset` / `warc_length`, the exact bytes `readers.record.fetch_record` re-reads.
 
 Usage inside a pipeline: `WarcRecordReader(files=[...], max_payload_bytes=5_000_000)`.
 """
@@ -27,6 +29,13 @@ from corpus_tools.urls import registered_domain
 STAGE = "read"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HTML_LANG = re.compile(r"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)", re.I)
+
+
+class QuietArchiveIterator(ArchiveIterator):
+    """warcio's iterator without its stderr warning that quotes the bytes after a record whose
+    Content-Length looks wrong: those bytes may be personal data and must not reach logs."""
+
+    INC_RECORD = ""
 
 
 def stable_id(record_id: str) -> str:
@@ -65,6 +74,7 @@ class WarcRecordReader(PipelineStep):
         self.files = list(files)
         self.max_payload_bytes = max_payload_bytes
         self.limit = limit
+        self._arc = False  # the file being read is ARC (its records get pointer-derived ids)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
@@ -79,19 +89,52 @@ class WarcRecordReader(PipelineStep):
                     return
 
     def read_file(self, path: str):
-        with self.track_time():
-            stream = storage.open_read(path)
+        """Every record of one file; damage becomes one ledger row per damaged region, then reading resumes
+        at the next record that parses (gzip member or `WARC/` line), so one bad member costs one record."""
+        start, self._arc = 0, path.endswith((".arc", ".arc.gz"))
+        while start is not None:
+            start = yield from self._read_from(path, start)
+
+    def _read_from(self, path: str, start: int):
+        """Read records from byte `start`; return where to resume after damage, or None when the file is done."""
+        try:
+            with self.track_time():
+                stream = _TrackedStream(storage.open_read(path, start), start)
+        except Exception as e:  # a file that vanished or cannot be opened is damage, not the end of the run
+            self.stat_update("read.corrupt_warc")
+            yield self._damage(path, start, e, length=None)
+            return None
         with contextlib.closing(stream):
-            it = ArchiveIterator(stream, arc2warc=True, check_digests=False)
-            end_of_last = 0
+            it = QuietArchiveIterator(stream, arc2warc=True, check_digests=False)
+            end_of_last = start
+            error: Exception | None = None
             try:
                 for record in it:
+                    if start == 0 and end_of_last == 0 and stream.head is not None:
+                        self._arc = _is_arc(stream.head)
                     doc = self._document(path, it, record)
-                    end_of_last = doc.metadata["warc_offset"] + doc.metadata["warc_length"]
+                    off, length = doc.metadata["warc_offset"], doc.metadata["warc_length"]
+                    if off < end_of_last or length <= 0:
+                        # damaged gzip framing can make warcio count backwards; a pointer that cannot be
+                        # re-read is worthless, so the region becomes damage and the scan moves forward
+                        raise ValueError(f"record boundaries lost (warcio reported offset {off}, length {length})")
+                    end_of_last = off + length
                     yield doc
-            except Exception as e:  # warcio raises many types on damaged input; all end this file the same way
-                self.stat_update("read.corrupt_warc")
-                yield self._damage(path, end_of_last, e)
+                stream.drain()
+            except Exception as e:  # warcio raises many types on damaged input; all are handled the same way
+                error = e
+            if error is None and stream.last_data_end <= end_of_last:
+                return None
+            if error is None:
+                error = EOFError(f"{stream.last_data_end - end_of_last} bytes after the last complete record "
+                                 "are not a readable record (file cut off inside a record)")
+        try:
+            resume = _find_next_record(path, end_of_last + 1)
+        except Exception:  # the file cannot even be scanned (e.g. S3 gone for good): the rest is one row
+            resume = None
+        self.stat_update("read.corrupt_warc")
+        yield self._damage(path, end_of_last, error, length=(resume - end_of_last) if resume is not None else None)
+        return resume
 
     def _document(self, path: str, it: ArchiveIterator, record) -> Document:
         h = record.rec_headers
@@ -142,8 +185,16 @@ class WarcRecordReader(PipelineStep):
         # the pointer is known only once the record has been read to its end
         meta["warc_offset"] = it.get_record_offset()
         meta["warc_length"] = it.get_record_length()
+        missing = getattr(record.raw_stream, "limit", 0) or 0
+        if missing > 0:
+            # the file ends inside this record (a clipped or cut-off crawl): its pointer cannot be re-read,
+            # so it is the damage row for this file, whatever else was decided about it
+            text, reason = "", "truncated_record"
+            evidence = {"offset": meta["warc_offset"], "declared_bytes": declared, "missing_bytes": missing}
+            meta.pop("_http_headers", None)
+            self.stat_update("read.truncated_record")
         record_id = h.get_header("WARC-Record-ID")
-        if not record_id or record.format.startswith("arc"):
+        if not record_id or self._arc:
             # ARC has no record id (warcio would invent a random one): derive it from the pointer instead
             record_id = f"<urn:corpus:{path}#{meta['warc_offset']}>"
         meta["warc_record_id"] = record_id
@@ -160,12 +211,109 @@ class WarcRecordReader(PipelineStep):
         head = record.raw_stream.peek(512) if hasattr(record.raw_stream, "peek") else b""
         return bool(re.match(rb"\s*<(!doctype html|html|head|body)", head[:512], re.I))
 
-    def _damage(self, path: str, offset: int, error: Exception) -> Document:
+    def _damage(self, path: str, offset: int, error: Exception, length: int | None) -> Document:
+        """The ledger row for a damaged region: file, offset, length up to the next readable record, error."""
         record_id = f"<urn:corpus:{path}#{offset}>"
         meta = {"url": None, "warc_path": path, "warc_record_id": record_id, "warc_offset": offset,
-                "warc_length": None, "warc_date": None, "payload_digest": None, "http_status": None,
+                "warc_length": length, "warc_date": None, "payload_digest": None, "http_status": None,
                 "content_type": None, "domain": None, "warc_type": "damaged"}
         doc = Document(text="", id=stable_id(record_id), metadata=meta)
         exclude(doc, STAGE, "corrupt_warc", rule="read_corrupt_warc_v1",
-                evidence={"offset": offset, "error": f"{type(error).__name__}: {str(error)[:200]}"})
+                evidence={"offset": offset, "length": length, "error": _describe(error)})
         return doc
+
+
+def _describe(error: Exception) -> str:
+    """Error type and message without the record bytes warcio quotes (they may be personal data)."""
+    msg = str(error).split(", first line")[0].split("first line:")[0]
+    msg = msg.encode("ascii", "replace").decode("ascii")
+    return f"{type(error).__name__}: {msg[:160]}".rstrip(": ")
+
+
+class _TrackedStream:
+    """Counts bytes (warcio derives offsets from `tell()`) and remembers where the last non-blank byte
+    was, so a file that ends inside a record is noticed even when warcio stops without an error."""
+
+    def __init__(self, raw, base: int):
+        self.raw, self.pos, self.last_data_end = raw, base, base
+        self.head: bytes | None = None  # the first bytes read, to tell ARC from WARC
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        if data:
+            if self.head is None:
+                self.head = data[:4096]
+            stripped = len(data.rstrip(b"\r\n \t\x00"))
+            if stripped:
+                self.last_data_end = self.pos + stripped
+            self.pos += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.pos
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _is_arc(head: bytes) -> bool:
+    """ARC files open with a `filedesc://` record (warcio's arc2warc hides the format from the records)."""
+    if head.startswith(_GZIP_MAGIC):
+        import zlib
+
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 64)
+        except zlib.error:
+            return False
+    return head.lstrip().startswith(b"filedesc://")
+_WARC_LINE = re.compile(rb"(?:^|\n)(WARC/[01]\.[0-9]+\r?\n)")
+_SCAN_BLOCK = 1 << 20
+
+
+def _looks_like_record_start(path: str, pos: int, data: bytes) -> bool:
+    if data.startswith(_GZIP_MAGIC):
+        import zlib
+
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:4096], 64)
+        except zlib.error:
+            return False
+        return head.startswith(b"WARC/") or bool(re.match(rb"[a-z]+:[^ \n]* ", head))
+    return data.startswith(b"WARC/")
+
+
+def _find_next_record(path: str, start: int) -> int | None:
+    """Byte offset of the next plausible record start at or after `start` (a gzip member that inflates
+    to `WARC/...` or an ARC line, or a `WARC/x.y` line), or None at the end of the file."""
+    with contextlib.closing(storage.open_read(path, start)) as fh:
+        pos, carry = start, b""
+        while True:
+            block = fh.read(_SCAN_BLOCK)
+            if not block:
+                return None
+            buf = carry + block
+            base = pos - len(carry)
+            candidates = []
+            i = buf.find(_GZIP_MAGIC)
+            while i != -1:
+                candidates.append(i)
+                i = buf.find(_GZIP_MAGIC, i + 1)
+            candidates += [m.start(1) for m in _WARC_LINE.finditer(buf)]
+            for i in sorted(candidates):
+                if base + i < start:
+                    continue
+                window = buf[i:i + 4096]
+                if len(window) < 4096 and i + 4096 > len(buf):
+                    window += fh.read(4096)  # rare: a candidate at the block edge; read ahead a little
+                    buf += window[len(buf) - i:]
+                if _looks_like_record_start(path, base + i, window):
+                    return base + i
+            pos = base + len(buf)
+            carry = buf[-4096:]

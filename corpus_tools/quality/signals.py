@@ -1,0 +1,172 @@
+"""Quality signals: every Gopher / FineWeb / C4 measure of a document, computed once from one word split.
+
+    from corpus_tools.quality.signals import compute_signals
+    q = compute_signals(text, "deu_Latn")   # dict with the fields of schema.QUALITY
+
+The definitions follow datatrove 0.10.1's filters, measure for measure, so a threshold from a FineWeb or
+FineWeb-2 config means the same thing here:
+- Gopher repetition (GopherRepetitionFilter, Rae et al. 2021, table A1): duplicate paragraph / line fractions
+  (by count and by characters), top 2-4-gram character fraction, duplicate 5-10-gram character fraction.
+- Gopher quality (GopherQualityFilter): non-symbol word count, mean word length, `#` and ellipsis per word,
+  bullet and ellipsis line ratios, alphabetic word ratio, distinct stop words of the document's language.
+- FineWeb (FineWebQualityFilter): line punctuation ratio, short-line ratio (<= 30 chars), character
+  duplication ratio, newline/word ratio.
+- C4 (C4QualityFilter as FineWeb used it, no terminal-punctuation line filter): lorem ipsum, curly bracket,
+  and the number of sentences in kept lines. Sentences are counted with a regex (runs of . ! ? … ending a
+  clause, at least one per kept line) instead of a sentence splitter: cheaper, and only the 5-sentence
+  minimum depends on it.
+
+Two deliberate differences, both for speed: words are split once (datatrove splits once per filter), and
+n-grams are compared as tuples of words (datatrove joins them without a separator, which only differs when
+two different word sequences concatenate to the same string).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from itertools import accumulate
+
+from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+
+from corpus_tools.text import split_words, tokenizer_spec
+
+SIGNALS_VERSION = "quality_signals_v1"
+SHORT_LINE_CHARS = 30  # FineWebQualityFilter's short_line_length default
+TOP_NGRAMS = (2, 3, 4)
+DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+STOP_CHARS = tuple(TERMINAL_PUNCTUATION)
+
+_PARAGRAPHS = re.compile(r"\n{2,}")
+_LINES = re.compile(r"\n+")
+_SENTENCE_END = re.compile(r"[.!?…]+(?=[\s\"'”»)]|$)")
+C4_MIN_WORDS_PER_LINE = 3
+C4_MAX_WORD_LENGTH = 1000
+C4_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+
+
+def _duplicates(items: list[str]) -> tuple[int, int]:
+    """(number of items that repeat an earlier one, their characters): datatrove's find_duplicates."""
+    seen: set[str] = set()
+    dup_items = dup_chars = 0
+    for item in items:
+        if item in seen:
+            dup_items += 1
+            dup_chars += len(item)
+        else:
+            seen.add(item)
+    return dup_items, dup_chars
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else 0.0
+
+
+def repetition_signals(text: str, words: list[str]) -> dict:
+    n_chars = len(text)
+    paragraphs = _PARAGRAPHS.split(text.strip())
+    para_dups, para_chars = _duplicates(paragraphs)
+    lines = _LINES.split(text)
+    line_dups, line_chars = _duplicates(lines)
+    out = {
+        "dup_para_frac": _ratio(para_dups, len(paragraphs)),
+        "dup_para_char_frac": _ratio(para_chars, n_chars),
+        "dup_line_frac": _ratio(line_dups, len(lines)),
+        "dup_line_char_frac": _ratio(line_chars, n_chars),
+    }
+    vocab: dict[str, int] = {}
+    ids = [vocab.setdefault(w, len(vocab)) for w in words]
+    lengths = [len(w) for w in words]
+    prefix = [0, *accumulate(lengths)]
+    for n in TOP_NGRAMS:
+        value = 0.0
+        if len(ids) >= n:
+            grams = list(zip(*(ids[i:] for i in range(n))))
+            gram, count = Counter(grams).most_common(1)[0]
+            start = grams.index(gram)
+            # characters of " ".join(gram), as datatrove counts them
+            value = _ratio((prefix[start + n] - prefix[start] + n - 1) * count, n_chars)
+        out[f"top_{n}_gram_frac"] = value
+    no_repeat = False
+    for n in DUP_NGRAMS:
+        repeated = 0
+        if not no_repeat and len(ids) >= n:
+            grams = list(zip(*(ids[i:] for i in range(n))))
+            if len(set(grams)) == len(grams):
+                no_repeat = True  # no repeated n-gram means no repeated longer one either
+            else:
+                seen: set = set()
+                idx, end = 0, len(grams)
+                while idx < end:
+                    gram = grams[idx]
+                    if gram in seen:
+                        repeated += prefix[idx + n] - prefix[idx]
+                        idx += n
+                    else:
+                        seen.add(gram)
+                        idx += 1
+        out[f"dup_{n}_gram_frac"] = _ratio(repeated, n_chars)
+    return out
+
+
+def gopher_quality_signals(text: str, words: list[str], stop_words: frozenset) -> dict:
+    n_words = len(words)
+    non_symbol = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
+    lines = text.splitlines()
+    return {
+        "n_words": n_words,
+        "n_non_symbol_words": len(non_symbol),
+        "avg_word_length": _ratio(sum(len(w) for w in non_symbol), len(non_symbol)),
+        "hash_word_ratio": _ratio(text.count("#"), n_words),
+        "ellipsis_word_ratio": _ratio(text.count("...") + text.count("…"), n_words),
+        "bullet_lines_ratio": _ratio(sum(s.lstrip().startswith(("•", "-")) for s in lines), len(lines)),
+        "end_ellipsis_lines_ratio": _ratio(sum(s.rstrip().endswith(("...", "…")) for s in lines), len(lines)),
+        "alpha_words_ratio": _ratio(sum(any(c.isalpha() for c in w) for w in words), n_words),
+        # distinct, case-sensitive, as GopherQualityFilter (and so FineWeb-2) counts them
+        "stop_words": len(stop_words.intersection(words)),
+    }
+
+
+def fineweb_signals(text: str, words: list[str]) -> dict:
+    lines = [line for line in text.split("\n") if line.strip()]
+    return {
+        "line_punct_ratio": _ratio(sum(line.endswith(STOP_CHARS) for line in lines), len(lines)),
+        "short_line_ratio": _ratio(sum(len(line) <= SHORT_LINE_CHARS for line in lines), len(lines)),
+        "char_dup_ratio": _ratio(_duplicates(lines)[1], len(text) - text.count("\n")),
+        "new_line_ratio": _ratio(text.count("\n"), len(words)),
+    }
+
+
+def c4_signals(text: str) -> dict:
+    sentences, lorem, curly = 0, False, False
+    for line in text.splitlines():
+        line = line.strip()
+        line_words = line.split()
+        if len(line_words) < C4_MIN_WORDS_PER_LINE or any(len(w) > C4_MAX_WORD_LENGTH for w in line_words):
+            continue
+        lower = line.lower()
+        lorem = lorem or "lorem ipsum" in lower
+        if "javascript" in lower:
+            continue
+        curly = curly or "{" in line
+        if any(p in lower for p in C4_POLICY):
+            continue
+        sentences += max(1, len(_SENTENCE_END.findall(line)))
+    return {"c4_n_sentences": sentences, "c4_lorem_ipsum": lorem, "c4_curly_bracket": curly}
+
+
+def compute_signals(text: str, lang: str | None, stop_words: frozenset | None = None) -> dict:
+    """All measures of `text`; `stop_words` defaults to the list of `lang` in language_ids/stopwords/."""
+    if stop_words is None:
+        from corpus_tools.quality.thresholds import load_thresholds
+
+        row = load_thresholds().get(lang or "")
+        stop_words = row.stop_words if row else frozenset()
+    words = split_words(text, lang)
+    kind, code = tokenizer_spec(lang)
+    signals = {"signals_version": SIGNALS_VERSION, "tokenizer": f"{kind}:{code}"}
+    signals.update(gopher_quality_signals(text, words, stop_words))
+    signals.update(repetition_signals(text, words))
+    signals.update(fineweb_signals(text, words))
+    signals.update(c4_signals(text))
+    return signals

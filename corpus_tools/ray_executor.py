@@ -1,0 +1,127 @@
+"""`corpus run ... --executor ray`: the same phases through datatrove's RayPipelineExecutor.
+
+    corpus run eu_web --input DIR --output OUT --executor ray --workers 2          # a local Ray, started for you
+    RAY_ADDRESS=HOST:6379 corpus run eu_web --input s3://b/crawl/ --output s3://b/out --executor ray --workers 0
+
+- Cluster: `--ray-address` / `RAY_ADDRESS` connects to an existing cluster; otherwise a local Ray with
+  `--workers` CPUs is started (no dashboard, small object store) and shut down when the run ends.
+- One datatrove task = one Ray actor running one rank in-process. (datatrove's own RankWorker forks a
+  process pool inside the actor; killing the actor then orphans the task and killing the pool child hangs
+  the pool, so we replace it.) A crashed worker is resubmitted by datatrove; an exception inside a task
+  leaves the rank incomplete and `executors.run_phases` retries it, then records it in `run.json`.
+- Workers are quiet (`log_to_driver=False`; task logs go to `OUT/logs/<phase>/logs/`), the driver prints
+  progress from completion markers (`corpus_tools.progress`).
+- `--workers N` caps the tasks running at once (0 = as many as the cluster's CPUs allow).
+- The output and logging folder must be visible to every node: S3, or a shared filesystem.
+- CORPUS_RAY_TASK_MEMORY_GB (default 2, from the ~1 GB peak RSS we measured per eu_web task plus headroom)
+  is the memory Ray reserves per task; CORPUS_RAY_OBJECT_STORE_MB (default 200) sizes a local Ray's store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import datatrove.executor.ray as _dt_ray
+from datatrove.executor.base import PipelineExecutor
+from datatrove.executor.ray import RayPipelineExecutor
+from loguru import logger
+
+import corpus_tools.executors  # noqa: F401  (applies the quiet task logger in workers too)
+from corpus_tools.errors import ConfigError
+
+# Forwarded to the workers of an existing cluster so they reach the same S3 store (credentials are not:
+# give the nodes their own, e.g. an instance role or AWS_* variables when running `ray start`).
+_FORWARDED_ENV = ("S3_ENDPOINT_URL", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "CORPUS_S3_PART_MB")
+
+
+class CorpusRankWorker:
+    """Ray actor: runs its ranks one after the other in this process (no inner process pool)."""
+
+    def get_node_ip(self) -> str:
+        import ray
+
+        return ray.util.get_node_ip_address()
+
+    def run_for_rank(self, executor_ref, ranks, node_ips, node_idx):
+        os.environ["RAY_NODELIST"] = ",".join(node_ips)
+        os.environ["RAY_NODEID"] = str(node_idx)
+        for rank in ranks:
+            executor_ref._run_for_rank(rank, 0, node_rank=-1)
+        return None
+
+
+class CorpusRayExecutor(RayPipelineExecutor):
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        # datatrove's Ray version logs into a shared /tmp/ray_logs first; the base one writes straight into
+        # logging_dir through our quiet task logger, like the local executor.
+        return PipelineExecutor._run_for_rank(self, rank, local_rank, node_rank)
+
+    def run(self):
+        saved = _dt_ray.RankWorker
+        _dt_ray.RankWorker = CorpusRankWorker
+        try:
+            return super().run()
+        finally:
+            _dt_ray.RankWorker = saved
+
+
+def ray_address(opts) -> str | None:
+    return opts.ray_address or os.environ.get("RAY_ADDRESS") or None
+
+
+def ensure_ray(opts) -> None:
+    """Connect to the cluster (or start a local Ray) once per run."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    address = ray_address(opts)
+    common = dict(log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
+    try:
+        if address:
+            env = {k: os.environ[k] for k in _FORWARDED_ENV if os.environ.get(k)}
+            ray.init(address=address, runtime_env={"env_vars": env} if env else None, **common)
+        else:
+            store = int(float(os.environ.get("CORPUS_RAY_OBJECT_STORE_MB", "200")) * 1024 * 1024)
+            os.environ.pop("RAY_ADDRESS", None)
+            ray.init(num_cpus=max(1, opts.workers or os.cpu_count() or 1), include_dashboard=False,
+                     object_store_memory=store, **common)
+    except ConnectionError as e:
+        raise ConfigError(f"cannot connect to the Ray cluster at {address}: start it with `ray start --head` "
+                          f"or fix --ray-address/RAY_ADDRESS ({str(e).splitlines()[0]})") from None
+
+
+def shutdown_ray() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+def _pickle_recipe_steps_by_value(pipeline) -> None:
+    """Steps defined in a recipe file live in a module workers cannot import: ship their code instead."""
+    import sys
+
+    from ray import cloudpickle
+
+    for step in pipeline:
+        name = type(step).__module__
+        if name.startswith("corpus_recipe_") and name in sys.modules:
+            cloudpickle.register_pickle_by_value(sys.modules[name])
+
+
+def make_ray_executor(phase, tasks: int, opts, logging_dir: str) -> CorpusRayExecutor:
+    ensure_ray(opts)
+    _pickle_recipe_steps_by_value(phase.pipeline)
+    mem_gb = float(os.environ.get("CORPUS_RAY_TASK_MEMORY_GB", "2"))
+    workers = opts.workers if opts.workers and opts.workers > 0 else -1
+    # datatrove warns that a local logging dir must be shared between nodes: SCALING.md and --help say so.
+    logger.disable("datatrove.executor.ray")
+    try:
+        executor = CorpusRayExecutor(pipeline=phase.pipeline, tasks=tasks, workers=min(workers, tasks) if workers > 0 else -1,
+                                     logging_dir=logging_dir, cpus_per_task=1, mem_per_cpu_gb=mem_gb)
+    finally:
+        logger.enable("datatrove.executor.ray")
+    return executor

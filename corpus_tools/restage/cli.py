@@ -1,0 +1,75 @@
+"""`corpus stages` (the stage table) and `corpus stage NAME[,NAME...]` (re-run stages over a release).
+
+    corpus stages [--json]
+    corpus stage quality --input out/sample --output out/strict --param min_stop_words=3 [--dry-run]
+    corpus stage rights --input out/sample --output out/drop --param policy=manifests/my-policy.json
+    corpus stage dedup --input out/crawl2 --output out/crawl2-vs-1 --param index=out/crawl1
+    corpus stage lid --input out/sample --output out/lid --param keep_other=true --executor ray
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("stages")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def stages_cmd(as_json):
+    """List the stages `corpus stage` can re-run, with their parameters (type, default, unit) and versions."""
+    from corpus_tools.restage.registry import describe
+
+    rows = describe()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for row in rows:
+        versions = "; ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}" for k, v in row["versions"].items())
+        click.echo(f"{row['stage']}: {row['help']}")
+        click.echo(f"  versions: {versions or '-'}")
+        for p in row["params"]:
+            click.echo(f"  --param {p['name']}=<{p['type']}>  default {p['default']!s}: {p['help']}")
+
+
+@click.command("stage")
+@click.argument("names")
+@click.option("--input", "parent", required=True, help="The parent: a release or run output directory (or s3:// prefix).")
+@click.option("--output", default=None, help="Directory (or s3:// prefix) of the new release (required unless --dry-run). An existing one resumes.")
+@click.option("--param", "params", multiple=True, help="Stage parameter key=value, or STAGE.key=value (repeatable; see `corpus stages`).")
+@click.option("--workers", default=1, show_default=True, help="Tasks run at the same time.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="datatrove executor.")
+@click.option("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else a local Ray).")
+@click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
+@click.option("--dry-run", is_flag=True, help="Print per language what each changed rule would keep and drop; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the counts as JSON.")
+@click.option("--overwrite", is_flag=True, help="Delete an existing output directory and start over.")
+def stage_cmd(names, parent, output, params, workers, executor, ray_address, s3_endpoint, dry_run, as_json, overwrite):
+    """Re-run stage NAMES (comma-separated: lid, rights, quality, pii, dedup, release) over an existing release.
+
+    Kept documents are re-decided from their stored columns; ledger rows of the stage that may now be kept are
+    re-hydrated from their WARC record; the output is a complete release with lineage to its parent."""
+    import os
+
+    from corpus_tools.cli import format_summary, parse_params
+    from corpus_tools.restage.driver import dry_run as do_dry_run
+    from corpus_tools.restage.driver import format_dry_run, restage
+
+    if s3_endpoint:
+        from corpus_tools import storage
+
+        os.environ["S3_ENDPOINT_URL"] = s3_endpoint
+        storage.reset_s3_client()
+    stages = [n for n in names.split(",") if n.strip()]
+    if dry_run:
+        report = do_dry_run(stages, parent, parse_params(params))
+        click.echo(json.dumps(report, indent=2, default=str) if as_json else format_dry_run(report))
+        return
+    if not output:
+        raise click.UsageError("--output is required (only --dry-run runs without one)")
+    summary = restage(stages, parent, output, parse_params(params), workers=workers, executor=executor,
+                      ray_address=ray_address, overwrite=overwrite)
+    click.echo(format_summary(summary))
+    lin = summary["lineage"]
+    changed = ", ".join(f"{s}.{k} {v['old']} -> {v['new']}" for s, c in lin["params"].items() for k, v in c.items()) or "nothing"
+    click.echo(f"parent {lin['parent']['path']} (merkle root {lin['parent']['merkle_root']}); changed: {changed}")

@@ -1,0 +1,313 @@
+"""Build and run a restage: parent release + stage(s) + new parameters -> a new, verifiable release.
+
+    from corpus_tools.restage import restage, dry_run
+    summary = restage(["quality"], "out/sample", "out/strict", {"min_stop_words": "3"})
+    report = dry_run(["quality"], "out/sample", {"min_stop_words": "3"})   # counts only, nothing written
+
+Phases (run by `executors.run_phases`, so `--executor ray` works and completed tasks are skipped on re-run):
+`docs` (one task per parent part number), the four dedup phases when the chain includes `dedup`, `release`.
+
+Lineage: `run.json` and `release.json` get a `lineage` block: the parent (path, release id, Merkle roots, run
+id), the stages, every changed parameter with its old and new value, and the parameters applied by every
+restage since the original recipe (`applied`), so a chain of restages can still re-hydrate a record exactly.
+The run id stays the parent's when nothing changed (then shards are byte-identical); otherwise it is derived
+from the parent's run id, the stages and the changed values.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict
+
+from datatrove.pipeline.base import PipelineStep
+
+from corpus_tools import __version__, storage
+from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
+from corpus_tools.errors import ConfigError, InputError, VerificationError
+from corpus_tools.restage.reader import ParentRelease, ReleaseShardReader
+from corpus_tools.restage.registry import STAGES, Context, parse_stages, split_params
+from corpus_tools.restage.steps import OnlyRevived, ReviveCandidates, SupersededWriter, is_revived
+
+
+class CandidatePicker:
+    """Picklable predicate: may this parent ledger row of `stage` be kept under the new values?"""
+
+    def __init__(self, stage: str, values: dict, old: dict, ctx: Context):
+        self.stage, self.values, self.old, self.ctx = stage, values, old, ctx
+
+    def __call__(self, row: dict) -> bool:
+        return STAGES[self.stage].candidate(row, self.values, self.old, self.ctx)
+
+
+class LineageReleaseStep(PipelineStep):
+    """The release phase of a restage: `build_release(output, previous=parent)`, then the lineage block."""
+
+    type = "release"
+    name = "LineageReleaseStep"
+
+    def __init__(self, output: str, lineage: dict, previous: dict | None):
+        super().__init__()
+        self.output, self.lineage, self.previous = output, lineage, previous
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        from corpus_tools.release import layout
+        from corpus_tools.release.build import build_release
+
+        if data:
+            for _ in data:
+                pass
+        with self.track_time():
+            self.drop_empty_ledgers()
+            release = build_release(self.output, previous=self.previous)
+            release["lineage"] = self.lineage
+            layout.validate(release, "release", "release.json")
+            storage.write_bytes(storage.join(self.output, "release.json"), layout.dumps(release))
+        self.stat_update("documents", value=release["totals"]["documents_kept"])
+        return
+        yield
+
+    def drop_empty_ledgers(self) -> None:
+        """The writer leaves a 0-row ledger file per task; this run's empty ones are noise in the release (and
+        would make an unchanged re-run's ledger differ from its parent's). Local outputs only."""
+        import os
+
+        from corpus_tools.run import parquet_rows
+
+        if storage.is_s3(self.output):
+            return
+        own = storage.join(self.output, "exclusions", f"restage={self.lineage['run_id']}")
+        for url in storage.list_files(own, ".parquet"):
+            if parquet_rows(url) == 0:
+                os.remove(url)
+
+
+def _recipe_of(parent: ParentRelease) -> dict:
+    """The original recipe of the parent (through any number of restages): pipeline, options, inputs."""
+    run = parent.run or {}
+    if run.get("pipeline") == "restage":
+        return run["lineage"]["recipe"]
+    return {"pipeline": run.get("pipeline", "eu_web"), "inputs": run.get("inputs", []),
+            "options": {k: v for k, v in (run.get("options") or {}).items() if k in ("params", "robots", "limit", "run_id")}}
+
+
+def recipe_steps(recipe: dict, output: str, run_id: str) -> list:
+    """The per-document steps (instances) of the parent's recipe, reader and writer left out."""
+    from corpus_tools.run import RunOptions, load_recipe
+
+    options = recipe.get("options", {})
+    params = {**options.get("params", {}), "dedup": "false"}  # only the per-document phase is needed
+    opts = RunOptions(inputs=list(recipe.get("inputs", [])), output=output, files=list(recipe.get("inputs", [])),
+                      params=params, robots=list(options.get("robots") or []), run_id=options.get("run_id") or run_id)
+    phases = load_recipe(recipe["pipeline"]).build(opts)
+    return [s for s in phases[0].pipeline if isinstance(s, DocumentStep)]
+
+
+def _replace(steps: list, replacements: dict[str, list]) -> list:
+    out = []
+    for step in steps:
+        out.extend(replacements.get(type(step).__name__, [step]))
+    return out
+
+
+class Plan:
+    """Everything a restage run (or dry run) needs, computed once on the driver."""
+
+    def __init__(self, stages: list[str], parent_url: str, output: str, raw_params: dict[str, str]):
+        self.stages = parse_stages(",".join(stages)) if not isinstance(stages, str) else parse_stages(stages)
+        if "release" in self.stages and len(self.stages) > 1:
+            self.stages.remove("release")  # every restage ends with a release
+        self.parent = ParentRelease.open(parent_url)
+        self.output = str(output).rstrip("/")
+        self.raw = split_params(self.stages, raw_params)
+        self.recipe = _recipe_of(self.parent)
+        parent_lineage = (self.parent.run or {}).get("lineage") or {}
+        self.parent_run_id = (self.parent.run or {}).get("run_id") or (self.parent.release or {}).get("release_id") or "parent"
+        ctx = Context(output=self.output, run_id=self.parent_run_id, robots=list(self.recipe.get("options", {}).get("robots") or []),
+                      parent_params=dict(self.recipe.get("options", {}).get("params") or {}))
+        steps = recipe_steps(self.recipe, self.output, self.parent_run_id)
+        # the parent's effective steps: the recipe with every earlier restage's parameters applied
+        self.applied_before = parent_lineage.get("applied", {})
+        for stage, raw in self.applied_before.items():
+            steps = _replace(steps, STAGES[stage].fresh(STAGES[stage].parse(raw), Context(**{**asdict(ctx), "parent_steps": steps})))
+        ctx.parent_steps = steps
+        self.values = {s: STAGES[s].parse(self.raw[s]) for s in self.stages}  # typed
+        self.old = {s: STAGES[s].old_values(ctx) for s in self.stages}
+        self.changed = {s: {k: {"old": _jsonable(STAGES[s].old_value(k, self.old[s])), "new": _jsonable(v)}
+                            for k, v in self.values[s].items() if _norm(self.old[s].get(k)) != _norm(v)}
+                        for s in self.stages}
+        self.changed = {s: c for s, c in self.changed.items() if c}
+        key = json.dumps({"parent": self.parent_run_id, "stages": self.stages, "changed": self.changed}, sort_keys=True)
+        self.run_id = self.parent_run_id if not self.changed else hashlib.sha256(key.encode()).hexdigest()[:16]
+        self.ctx = ctx
+        ctx.run_id = self.run_id
+        self.merged = {s: {**self.old[s], **self.values[s]} for s in self.stages}
+        self.applied = copy.deepcopy(self.applied_before)
+        for s in self.stages:
+            if self.raw[s]:
+                self.applied[s] = {**self.applied.get(s, {}), **self.raw[s]}
+
+    @property
+    def doc_stages(self) -> list[str]:
+        return [s for s in self.stages if STAGES[s].writes_docs]
+
+    def pipeline_steps(self) -> tuple[list, list]:
+        """(prefix for re-hydration, the steps every document goes through after it)."""
+        steps = self.ctx.parent_steps
+        replacements: dict[str, list] = {}
+        for s in self.doc_stages:
+            replacements.update(STAGES[s].build(self.values[s], self.ctx))
+        if not replacements:
+            return steps, []
+        first = next((i for i, st in enumerate(steps) if type(st).__name__ in replacements), None)
+        if first is None:
+            raise ConfigError(f"the parent's pipeline {self.recipe['pipeline']} has no step of stage(s) "
+                              f"{','.join(self.doc_stages)}: re-run it with `corpus run` instead")
+        rest = []
+        for st in steps[first:]:
+            name = type(st).__name__
+            rest.extend(replacements[name] if name in replacements else [OnlyRevived(st)])
+        return steps[:first], rest
+
+    def reader(self, dry_run: bool = False) -> ReleaseShardReader:
+        candidates = {s: CandidatePicker(s, self.merged[s], self.old[s], self.ctx) for s in self.doc_stages}
+        relocate = ("exclusions/stage=dedup/",) if "dedup" in self.stages else ()
+        return ReleaseShardReader(self.parent, self.output, self.parent.tasks, candidates, relocate, dry_run=dry_run)
+
+    def lineage(self) -> dict:
+        rel = self.parent.release or {}
+        return {
+            "parent": {"path": self.parent.url, "release_id": rel.get("release_id"), "merkle_root": rel.get("merkle_root"),
+                       "documents_root": rel.get("documents_root"), "version": rel.get("version"), "run_id": self.parent_run_id},
+            "run_id": self.run_id,
+            "stages": self.stages,
+            "params": self.changed,
+            "versions": {s: STAGES[s].versions() for s in self.stages},
+            "applied": self.applied,
+            "recipe": self.recipe,
+            "superseded": "lineage/superseded/",
+        }
+
+    def phases(self) -> list:
+        from corpus_tools.dedup import STAGING, dedup_phases
+        from corpus_tools.run import Phase, RunOptions
+        from corpus_tools.stages.write import ShardWriter
+
+        prefix, rest = self.pipeline_steps()
+        dedup = "dedup" in self.stages
+        docs = [self.reader(), ReviveCandidates(prefix), *rest,
+                ShardWriter(self.output, self.run_id, shards_dir=STAGING if dedup else "shards",
+                            ledger_dir=f"exclusions/restage={self.run_id}"),
+                SupersededWriter(self.output, self.run_id)]
+        phases = [Phase("docs", docs, tasks=self.parent.tasks)]
+        if dedup:
+            params = STAGES["dedup"].recipe_params(self.values["dedup"], self.ctx)
+            phases += dedup_phases(RunOptions(inputs=[], output=self.output, params=params, run_id=self.run_id))
+        rel = self.parent.release
+        previous = {k: rel[k] for k in ("release_id", "merkle_root", "documents_root", "version")} if rel else None
+        phases.append(Phase("release", [LineageReleaseStep(self.output, self.lineage(), previous)], tasks=1))
+        return phases
+
+
+def _norm(v):
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _jsonable(v):
+    return list(v) if isinstance(v, tuple) else v
+
+
+def restage(stages, parent: str, output: str, params: dict[str, str] | None = None, *, workers: int = 1,
+            executor: str = "local", ray_address: str | None = None, overwrite: bool = False, progress: bool = True) -> dict:
+    """Run the stage(s) over the parent release into `output`; return and store the run summary (run.json)."""
+    from corpus_tools.executors import run_phases
+    from corpus_tools.run import RunOptions, conservation, prepare_output
+
+    if storage.join(str(output)) == storage.join(str(parent)) or str(output).rstrip("/") == str(parent).rstrip("/"):
+        raise ConfigError("--output must differ from --input: a restage writes a new release beside its parent")
+    ParentRelease.open(parent)  # a missing parent fails before anything is written
+    prepare_output(str(output), overwrite)
+    plan = Plan(stages, parent, output, dict(params or {}))
+    phases = plan.phases()
+    opts = RunOptions(inputs=[plan.parent.url], output=plan.output, tasks=plan.parent.tasks, workers=workers,
+                      executor=executor, ray_address=ray_address, params=dict(params or {}), run_id=plan.run_id)
+    started = time.time()
+    failed = run_phases(phases, opts, progress=progress)
+    summary = {"run_id": plan.run_id, "pipeline": "restage", "pipeline_version": __version__, "inputs": [plan.parent.url],
+               "options": {k: v for k, v in asdict(opts).items() if k not in ("files", "inputs")},
+               "lineage": plan.lineage(), "failed_tasks": failed, **conservation(plan.output)}
+    summary["wall_s"] = round(time.time() - started, 2)
+    storage.write_bytes(storage.join(plan.output, "run.json"), json.dumps(summary, indent=2).encode())
+    if failed:
+        raise VerificationError(f"{sum(len(v) for v in failed.values())} task(s) failed: see {plan.output}/run.json; "
+                                "re-run the same command to retry them")
+    if not summary["conservation_ok"]:
+        raise VerificationError(f"conservation broken: read {summary['records_read']} != kept {summary['documents_kept']} "
+                                f"+ excluded {summary['records_excluded']}")
+    return summary
+
+
+def dry_run(stages, parent: str, params: dict[str, str] | None = None, output: str | None = None) -> dict:
+    """What the stage(s) would decide, per language, without writing anything (the steps run in this process).
+
+    Returns {"changed": ..., "rows": [{lang, rule, kept_to_dropped, dropped_to_kept, dropped_again, kept}], ...}.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="corpus-dry-run-") as tmp:
+        plan = Plan(stages, parent, output or tmp, dict(params or {}))
+        plan.output = plan.ctx.output = tmp  # e.g. a threshold table with overrides goes to the temp dir
+        prefix, rest = plan.pipeline_steps()
+        reader = plan.reader(dry_run=True)
+        steps = [ReviveCandidates(prefix), *rest]
+        kept_now: Counter = Counter()
+        moves: dict[tuple, Counter] = defaultdict(Counter)
+        read = 0
+        for rank in range(plan.parent.tasks):
+            def tagged(rank=rank):
+                for doc in reader.run(None, rank, plan.parent.tasks):
+                    doc.metadata["_dry_lang"] = doc.metadata.get("lang") or "other"
+                    doc.metadata["_dry_before"] = doc.metadata[EXCLUSION_KEY]["rule"] if is_excluded(doc) else None
+                    yield doc
+            data = tagged()
+            for step in steps:
+                data = step.run(data, rank, plan.parent.tasks)
+            for doc in data:
+                read += 1
+                lang, before = doc.metadata["_dry_lang"], doc.metadata["_dry_before"]
+                after = doc.metadata[EXCLUSION_KEY]["rule"] if is_excluded(doc) else None
+                if after is None:
+                    kept_now[lang] += 1
+                    if before is not None:
+                        moves[(lang, before)]["dropped_to_kept"] += 1
+                elif before is None:
+                    moves[(lang, after)]["kept_to_dropped"] += 1
+                else:
+                    moves[(lang, after)]["dropped_again"] += 1
+        rows = [{"lang": lang, "rule": rule, **{k: c.get(k, 0) for k in ("kept_to_dropped", "dropped_to_kept", "dropped_again")}}
+                for (lang, rule), c in sorted(moves.items())]
+        return {"parent": plan.parent.url, "stages": plan.stages, "changed": plan.changed, "examined": read,
+                "kept_by_lang": dict(sorted(kept_now.items())), "rows": rows}
+
+
+def format_dry_run(report: dict) -> str:
+    changed = ", ".join(f"{s}.{k} {v['old']} -> {v['new']}" for s, c in report["changed"].items() for k, v in c.items()) or "nothing"
+    lines = [f"dry run of {','.join(report['stages'])} over {report['parent']}: changed {changed}; nothing written",
+             f"{report['examined']} documents examined (parent shards + ledger rows the stage may now keep)"]
+    changed_langs = sorted({r["lang"] for r in report["rows"]})
+    lines.append(f"{'lang':<10} {'rule':<24} {'keep':>6} {'drop':>6}  {'newly dropped':>13} {'returned':>8}")
+    for lang in changed_langs:
+        for r in [r for r in report["rows"] if r["lang"] == lang]:
+            drop = r["kept_to_dropped"] + r["dropped_again"]
+            lines.append(f"{lang:<10} {r['rule'] or '-':<24} {report['kept_by_lang'].get(lang, 0):>6} {drop:>6}  "
+                         f"{r['kept_to_dropped']:>13} {r['dropped_to_kept']:>8}")
+    same = {k: v for k, v in report["kept_by_lang"].items() if k not in changed_langs}
+    if same:
+        lines.append(f"unchanged: {len(same)} languages, {sum(same.values())} documents kept as before")
+    tot = {k: sum(r[k] for r in report["rows"]) for k in ("kept_to_dropped", "dropped_to_kept", "dropped_again")}
+    lines.append(f"total: keep {sum(report['kept_by_lang'].values())}, newly dropped {tot['kept_to_dropped']}, "
+                 f"returned {tot['dropped_to_kept']}, re-examined and still dropped {tot['dropped_again']}")
+    return "\n".join(lines)

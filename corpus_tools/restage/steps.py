@@ -1,0 +1,205 @@
+"""The restage pipeline's own steps: re-hydration, wrappers for revived documents, lineage rows.
+
+- `ReviveCandidates(prefix)`: a parent ledger row picked as a candidate -> the WARC record re-read from its
+  pointer (`fetch_record`, digests checked), decoded as the reader does, then the parent's steps before the
+  re-run stage (signals, extraction, ...). The document then meets the re-run stage like any other.
+- `OnlyRevived(step)`: runs a parent step on revived documents only (kept ones already went through it).
+- `WarcHtmlSignals(HtmlSignals)`: the rights signals of a kept document, from its re-read WARC record
+  (signals are working state, not stored; the HTML is needed, not the extractor).
+- `PiiRedecide(PiiMasker)`: the PII density rule on the stored `pii_counts` (the stored text is masked).
+- `SupersededCounter` / `SupersededWriter`: every candidate's parent ledger row with what became of it,
+  in `lineage/superseded/part-N.parquet` (kept: the row is superseded; excluded: re-decided, still out).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from corpus_tools import storage
+from corpus_tools.document import EXCLUSION_KEY, DocumentStep, exclude, is_excluded
+from corpus_tools.errors import InputError
+from corpus_tools.restage.reader import PARENT_FILE, PARENT_ROW
+from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS
+
+SUPERSEDED_DIR = "lineage/superseded"
+SUPERSEDED_SCHEMA = EXCLUSION_SCHEMA.append(pa.field("parent_ledger_file", pa.string())) \
+    .append(pa.field("superseded_by_run", pa.string())).append(pa.field("outcome", pa.string())) \
+    .append(pa.field("new_stage", pa.string())).append(pa.field("new_reason", pa.string()))
+
+
+def fetch_html_document(row: dict) -> Document:
+    """The reader's Document for one record, re-read from its pointer: decoded HTML in `text`, `_http_headers`,
+    `html_lang`; provenance from `row`. InputError when the record cannot be re-read or its digest is wrong."""
+    from corpus_tools.readers.decode import decode_html
+    from corpus_tools.readers.record import fetch_record
+    from corpus_tools.readers.warc import _HTML_LANG
+
+    path, offset, length = row.get("warc_path"), row.get("warc_offset"), row.get("warc_length")
+    if path is None or offset is None or not length:
+        raise InputError(f"document {row.get('id')} has no WARC pointer: it cannot be re-hydrated")
+    rec = fetch_record(path, int(offset), int(length))
+    if rec.digest_ok is False:
+        raise InputError(f"WARC record of {row.get('id')} at {path}:{offset} fails its digest: the file changed")
+    content_type = (rec.http_headers or {}).get("content-type")
+    text, charset = decode_html(rec.payload, content_type)
+    meta = {k: row.get(k) for k in PROVENANCE_COLUMNS if k != "id"}
+    m = _HTML_LANG.search(text[:8192])
+    meta.update(_http_headers=rec.http_headers or {}, _charset=charset,
+                html_lang=m.group(1).lower().replace("_", "-") if m else None)
+    return Document(text=text, id=row["id"], metadata=meta)
+
+
+def is_revived(doc: Document) -> bool:
+    return PARENT_ROW in doc.metadata
+
+
+class ReviveCandidates(PipelineStep):
+    """prefix: the parent's per-document steps before the re-run stage (instances, in recipe order)."""
+
+    type = "corpus"
+    name = "ReviveCandidates"
+
+    def __init__(self, prefix: list):
+        super().__init__()
+        self.prefix = list(prefix)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            if is_revived(doc) and is_excluded(doc):
+                with self.track_time():
+                    self.revive(doc)
+            yield doc
+
+    def revive(self, doc: Document) -> None:
+        row = doc.metadata[PARENT_ROW]
+        try:
+            fresh = fetch_html_document(row)
+        except InputError:
+            self.stat_update("revive_failed")  # stays excluded with the parent's row
+            return
+        parent_exclusion = doc.metadata.pop(EXCLUSION_KEY)
+        keep = {PARENT_ROW: row, PARENT_FILE: doc.metadata[PARENT_FILE]}
+        doc.text, doc.metadata = fresh.text, {**fresh.metadata, **keep}
+        for step in self.prefix:
+            if is_excluded(doc):
+                break
+            step.process(doc)
+        if is_excluded(doc):
+            self.stat_update("revive_excluded_earlier")
+        else:
+            self.stat_update(f"revived.{parent_exclusion['stage']}")
+
+
+class OnlyRevived(PipelineStep):
+    """Runs `step` (a DocumentStep of the parent recipe) on revived, not excluded documents only."""
+
+    type = "corpus"
+
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+        self.name = f"OnlyRevived({type(step).__name__})"
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            if is_revived(doc) and not is_excluded(doc):
+                with self.track_time():
+                    self.step.process(doc)
+                self.stat_update("revived_processed")
+            yield doc
+
+
+class WarcHtmlSignals(DocumentStep):
+    """signals: the `HtmlSignals` step (its policy decides the AI-agent list)."""
+
+    name = "WarcHtmlSignals"
+
+    def __init__(self, signals):
+        super().__init__()
+        self.signals = signals
+
+    def process(self, doc: Document) -> None:
+        if is_revived(doc) and "_http_headers" in doc.metadata:
+            self.signals.process(doc)  # a revived document still holds its HTML here
+            return
+        raw = fetch_html_document({"id": doc.id, **doc.metadata})
+        self.signals.process(raw)
+        doc.metadata["_signals"] = raw.metadata["_signals"]
+        self.stat_update("refetched")
+
+
+class PiiRedecide(DocumentStep):
+    """masker: the PiiMasker whose max_density / min_entities / label_only apply. Decides from the stored
+    `pii_counts` and `n_words` (both measured on the masked text, as PiiMasker measures them); revived
+    documents were decided by the masker itself."""
+
+    name = "PiiRedecide"
+
+    def __init__(self, masker):
+        super().__init__()
+        self.masker = masker
+
+    def process(self, doc: Document) -> None:
+        counts = doc.metadata.get("pii_counts")
+        if is_revived(doc) or not counts or not counts.get("total"):
+            return
+        m = self.masker
+        n_words = max(doc.metadata.get("n_words") or 0, 1)
+        density = counts["total"] / n_words
+        # the same rule as PiiMasker (pii_density_v1), applied to the counts it stored
+        if not m.label_only and counts["total"] >= m.min_entities and density > m.max_density:
+            exclude(doc, "pii", "pii_density", rule="pii_density_v1", evidence={
+                "counts": counts, "n_words": n_words, "density": round(density, 4),
+                "threshold": m.max_density, "min_entities": m.min_entities})
+
+
+class SupersededWriter(PipelineStep):
+    """After the ShardWriter: the parent ledger row of every candidate, with its outcome, in
+    `lineage/superseded/part-<rank>.parquet` (only when there are any)."""
+
+    type = "writer"
+    name = "SupersededWriter"
+
+    def __init__(self, output: str, run_id: str):
+        super().__init__()
+        self.output = output
+        self.run_id = run_id
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        from corpus_tools.stages.write import write_table
+
+        rows = []
+        for doc in data:
+            if is_revived(doc):
+                row = dict(doc.metadata[PARENT_ROW])
+                new = doc.metadata.get(EXCLUSION_KEY)
+                outcome = "kept" if new is None else "excluded"
+                row.update(parent_ledger_file=doc.metadata[PARENT_FILE], superseded_by_run=self.run_id, outcome=outcome,
+                           new_stage=new["stage"] if new else None, new_reason=new["reason"] if new else None)
+                rows.append(row)
+                self.stat_update(f"superseded.{outcome}")
+            yield doc
+        if rows:
+            write_table(storage.join(self.output, *SUPERSEDED_DIR.split("/"), f"part-{rank:05d}.parquet"), rows,
+                        SUPERSEDED_SCHEMA)
+
+
+def superseded_rows(output: str) -> list[dict]:
+    """Every row of `lineage/superseded/` of a restage output (empty list when there is none)."""
+    from corpus_tools.restage.reader import read_rows
+
+    out = []
+    for url in storage.list_files(storage.join(output, *SUPERSEDED_DIR.split("/")), ".parquet"):
+        out.extend(read_rows(url))
+    return out
+
+
+def evidence_json(row: dict) -> dict:
+    try:
+        return json.loads(row.get("evidence") or "{}")
+    except ValueError:
+        return {}

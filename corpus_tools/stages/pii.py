@@ -1,0 +1,178 @@
+"""`PiiMasker`: masks e-mail addresses, public IP addresses, phone numbers and IBANs in `doc.text`.
+
+    from corpus_tools.stages.pii import mask_pii
+    text, counts = mask_pii("Mail anna@example.de", lang="deu_Latn", url="https://x.de/")
+
+Replacement tokens (documented in README.md): `[EMAIL]`, `[IP]`, `[PHONE]`, `[IBAN]`.
+- e-mail: local@domain.tld (Unicode letters allowed).
+- IP: IPv4 and IPv6 addresses that are globally routable (`ipaddress.is_global`): private, loopback,
+  link-local, shared, reserved and documentation ranges (192.0.2.0/24, 2001:db8::/32, ...) are left alone.
+- phone: numbers `phonenumbers` finds with leniency VALID (a real number plan, right length), parsed for the
+  region of the URL's ccTLD and the language's region (language_ids/pii_regions.tsv); +CC numbers always.
+- IBAN: country code + 2 check digits + BBAN, the country's exact length (SWIFT IBAN registry) and a
+  passing mod-97 checksum (ISO 13616); groups of four may be separated by single spaces.
+
+Per document `pii_counts` {email, ip, phone, iban, total}. A document with at least `min_entities` entities
+and more than `max_density` entities per word (directory and listing pages) is excluded with reason
+`pii_density`; the ledger gets the counts only. Found values are never logged, counted by value or stored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import phonenumbers
+from datatrove.data import Document
+
+from corpus_tools.document import DocumentStep, exclude
+from corpus_tools.errors import ConfigError
+from corpus_tools.languages import read_tsv
+from corpus_tools.quality.thresholds import LANGUAGE_IDS
+from corpus_tools.stages.extract import count_words, set_text
+
+STAGE = "pii"
+TOKENS = {"email": "[EMAIL]", "ip": "[IP]", "phone": "[PHONE]", "iban": "[IBAN]"}
+REGIONS_TSV = LANGUAGE_IDS / "pii_regions.tsv"
+
+EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}(?![\w-])")
+IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?![\w:])")
+IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}")
+
+# SWIFT IBAN registry (release 99, 2024): total IBAN length per country
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+CCTLD_REGION = {"uk": "GB", "eu": None}
+
+
+@lru_cache(maxsize=1)
+def language_regions() -> dict[str, str]:
+    if not REGIONS_TSV.exists():
+        raise ConfigError(f"{REGIONS_TSV} not found: restore it from the repository")
+    regions = {}
+    for row in read_tsv(REGIONS_TSV):
+        first = row["regions"].split(",")[0].strip()
+        if first not in phonenumbers.SUPPORTED_REGIONS:
+            raise ConfigError(f"{REGIONS_TSV.name}: {row['label']} region {first!r} unknown to phonenumbers")
+        regions[row["label"]] = first
+    return regions
+
+
+def phone_regions(lang: str | None, url: str | None) -> list[str]:
+    """The ccTLD's region first (it says where the page is published), then the language's."""
+    regions = []
+    host = urlsplit(url).hostname if url else None
+    if host and "." in host:
+        tld = host.rsplit(".", 1)[1].lower()
+        region = CCTLD_REGION.get(tld, tld.upper() if len(tld) == 2 else None)
+        if region in phonenumbers.SUPPORTED_REGIONS:
+            regions.append(region)
+    region = language_regions().get(lang or "")
+    if region and region not in regions:
+        regions.append(region)
+    return regions or ["ZZ"]  # ZZ: only numbers in international format
+
+
+def iban_valid(compact: str) -> bool:
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _iban_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in IBAN_START.finditer(text):
+        length = IBAN_LENGTHS.get(m.group()[:2])
+        if length is None or (spans and m.start() < spans[-1][1]):
+            continue
+        chars, pos = [], m.start()
+        while pos < len(text) and len(chars) < length:
+            ch = text[pos]
+            if ch.isascii() and ch.isalnum():
+                chars.append(ch.upper())
+            elif not (ch == " " and len(chars) % 4 == 0 and chars):
+                break
+            pos += 1
+        compact = "".join(chars)
+        if len(compact) == length and not (pos < len(text) and text[pos].isalnum()) and iban_valid(compact):
+            spans.append((m.start(), pos))
+    return spans
+
+
+def _ip_public(candidate: str) -> bool:
+    try:
+        return ipaddress.ip_address(candidate).is_global
+    except ValueError:
+        return False
+
+
+def _replace(text: str, spans: list[tuple[int, int]], token: str) -> str:
+    for start, end in reversed(spans):
+        text = text[:start] + token + text[end:]
+    return text
+
+
+def mask_pii(text: str, lang: str | None = None, url: str | None = None) -> tuple[str, dict[str, int]]:
+    """(masked text, counts per kind). Order matters: e-mails and IBANs go first so that their digits are not
+    read as phone numbers or addresses."""
+    counts = dict.fromkeys(TOKENS, 0)
+    text, counts["email"] = EMAIL.subn(TOKENS["email"], text)
+    spans = _iban_spans(text)
+    text, counts["iban"] = _replace(text, spans, TOKENS["iban"]), len(spans)
+    spans = [m.span() for pattern in (IPV4, IPV6) for m in pattern.finditer(text) if _ip_public(m.group())]
+    spans.sort()
+    text, counts["ip"] = _replace(text, spans, TOKENS["ip"]), len(spans)
+    if any(ch.isdigit() for ch in text):
+        for region in phone_regions(lang, url):
+            spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
+                text, region, leniency=phonenumbers.Leniency.VALID, max_tries=1000)]
+            text = _replace(text, spans, TOKENS["phone"])
+            counts["phone"] += len(spans)
+    counts["total"] = sum(counts.values())
+    return text, counts
+
+
+class PiiMasker(DocumentStep):
+    """max_density: PII entities per whitespace word above which a document is excluded as a directory or
+      listing page, default 0.05 (5 per 100 words: our starting value, not yet calibrated on a crawl);
+    min_entities: a document needs at least this many entities to be excluded, default 5 (so a short
+      contact note with one address is masked, not dropped);
+    label_only: mask and count, but exclude nothing, default False."""
+
+    name = "PiiMasker"
+
+    def __init__(self, max_density: float = 0.05, min_entities: int = 5, label_only: bool = False):
+        super().__init__()
+        if not 0 < max_density:
+            raise ConfigError(f"PiiMasker max_density={max_density}: give a positive number of entities per word")
+        self.max_density = max_density
+        self.min_entities = min_entities
+        self.label_only = label_only
+        language_regions()
+
+    def process(self, doc: Document) -> None:
+        text, counts = mask_pii(doc.text, doc.metadata.get("lang"), doc.metadata.get("url"))
+        doc.metadata["pii_counts"] = counts
+        if counts["total"] == 0:
+            return
+        set_text(doc, text)
+        for kind, n in counts.items():
+            if n and kind != "total":
+                self.stat_update(f"masked.{kind}", value=n)
+        density = counts["total"] / max(count_words(text), 1)
+        if not self.label_only and counts["total"] >= self.min_entities and density > self.max_density:
+            exclude(doc, STAGE, "pii_density", rule="pii_density_v1", evidence={
+                "counts": counts, "n_words": count_words(text), "density": round(density, 4),
+                "threshold": self.max_density, "min_entities": self.min_entities})

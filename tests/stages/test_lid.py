@@ -1,0 +1,63 @@
+"""`CascadeLid` as a pipeline stage: columns, flags, non-target exclusion with evidence, keep_other."""
+
+import json
+
+from datatrove.data import Document
+
+from corpus_tools.document import EXCLUSION_KEY, is_excluded
+from corpus_tools.stages.lid import CascadeLid
+
+DE = ("Alle Menschen sind frei und gleich an Würde und Rechten geboren. Sie sind mit Vernunft und Gewissen "
+      "begabt und sollen einander im Geist der Brüderlichkeit begegnen.")
+FR = ("Tous les êtres humains naissent libres et égaux en dignité et en droits. Ils sont doués de raison et "
+      "de conscience et doivent agir les uns envers les autres dans un esprit de fraternité.")
+JA = "すべての人間は、生まれながらにして自由であり、かつ、尊厳と権利とについて平等である。人間は、理性と良心とを授けられており、互いに同胞の精神をもって行動しなければならない。"
+
+
+def run(step, text, **meta):
+    doc = Document(text=text, id="d1", metadata=dict(meta))
+    step.process(doc)
+    return doc
+
+
+def test_target_document_gets_label_score_top3_and_no_flags():
+    doc = run(CascadeLid(), DE)
+    assert doc.metadata["lang"] == "deu_Latn" and not is_excluded(doc)
+    assert len(doc.metadata["lang_top"]) == 3 and doc.metadata["lang_top"][0]["label"] == "deu_Latn"
+    assert doc.metadata["lang_flags"] == []
+
+
+def test_non_target_goes_to_the_ledger_with_scores_not_text():
+    doc = run(CascadeLid(), JA)
+    ex = doc.metadata[EXCLUSION_KEY]
+    assert ex["stage"] == "lid" and ex["reason"] == "non_target_language" and ex["rule"] == "lid_cascade_v1"
+    evidence = json.loads(ex["evidence"])
+    assert evidence["score"] > 0.5 and evidence["top"] and evidence["backends"][0] == "lid176"
+    assert JA[:10] not in ex["evidence"]
+
+
+def test_keep_other_routes_to_other_partition():
+    doc = run(CascadeLid(keep_other=True), JA)
+    assert doc.metadata["lang"] == "other" and not is_excluded(doc)
+
+
+def test_short_and_mixed_flags_and_paragraph_mode():
+    assert "short" in run(CascadeLid(), "Guten Tag!").metadata["lang_flags"]
+    mixed = run(CascadeLid(paragraph_mode=True), "\n".join([DE, FR, FR]))
+    assert "mixed" in mixed.metadata["lang_flags"]
+    assert [p["label"] for p in mixed.metadata["lang_paragraphs"]] == ["deu_Latn", "fra_Latn", "fra_Latn"]
+    assert "mixed" not in run(CascadeLid(), "\n".join([DE, DE])).metadata["lang_flags"]
+
+
+def test_html_lang_prior_is_off_by_default_and_weak_when_on():
+    step = CascadeLid(html_lang_prior=True)
+    assert step.hints(Document(text="x", id="1", metadata={"html_lang": "de-CH"})) == ["deu"]
+    assert CascadeLid().lid.prior_weight == 1.0
+    # a weak prior does not overturn a clear text
+    assert run(step, FR, html_lang="de").metadata["lang"] == "fra_Latn"
+
+
+def test_html_lang_hint_reaches_the_vote_for_every_script_of_the_language():
+    lid = CascadeLid(html_lang_prior=True).lid
+    prior = lid._log_prior(["srp"])
+    assert set(prior) == {"srp_Cyrl", "srp_Latn"} and all(v > 0 for v in prior.values())
