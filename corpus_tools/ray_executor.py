@@ -86,7 +86,8 @@ def ensure_ray(opts) -> None:
         else:
             store = int(float(os.environ.get("CORPUS_RAY_OBJECT_STORE_MB", "200")) * 1024 * 1024)
             os.environ.pop("RAY_ADDRESS", None)
-            ray.init(num_cpus=max(1, opts.workers or os.cpu_count() or 1), include_dashboard=False,
+            # address="local": a new Ray even when a `ray start` cluster runs on this machine (else ray.init joins it)
+            ray.init(address="local", num_cpus=max(1, opts.workers or os.cpu_count() or 1), include_dashboard=False,
                      object_store_memory=store, **common)
     except ConnectionError as e:
         raise ConfigError(f"cannot connect to the Ray cluster at {address}: start it with `ray start --head` "

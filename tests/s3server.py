@@ -75,7 +75,12 @@ class SeaweedServer:
                 c = self.client()
                 c.list_buckets()
                 bucket = f"ready-probe-{os.getpid()}"
-                c.create_bucket(Bucket=bucket)
+                try:
+                    c.create_bucket(Bucket=bucket)
+                except c.exceptions.BucketAlreadyOwnedByYou:  # a restart on the same data dir keeps it
+                    pass
+                except c.exceptions.BucketAlreadyExists:
+                    pass
                 c.put_object(Bucket=bucket, Key="probe", Body=b"ok")
                 return
             except Exception:

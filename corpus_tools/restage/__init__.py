@@ -12,8 +12,9 @@ Library: `restage(stages, parent, output, params)` runs through the same driver 
     docs     ReleaseShardReader (parent shards + the parent ledger rows the stage may now keep)
              -> ReviveCandidates (re-fetch the WARC record, re-run the parent's steps before the stage)
              -> the stage's new steps -> the parent's later steps for revived documents only
-             -> ShardWriter -> SupersededWriter
-    dedup_*  the four dedup phases, when the chain includes `dedup`
+             -> ShardWriter (revived documents of a deduplicated parent: a second writer) -> SupersededWriter
+    dedup_*  the four dedup phases, when the chain includes `dedup`; else revived_dedup_* + merge_revived when
+             the parent was deduplicated (revived documents against the parent's index)
     release  build_release + the lineage block in release.json
 
 - `registry.py`: the stage table (parameters with type, default, unit; versions; how to build the steps).

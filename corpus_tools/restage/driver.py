@@ -5,7 +5,9 @@
     report = dry_run(["quality"], "out/sample", {"min_stop_words": "3"})   # counts only, nothing written
 
 Phases (run by `executors.run_phases`, so `--executor ray` works and completed tasks are skipped on re-run):
-`docs` (one task per parent part number), the four dedup phases when the chain includes `dedup`, `release`.
+`docs` (one task per parent part number), the four dedup phases when the chain includes `dedup` (otherwise,
+for a deduplicated parent, `revived_dedup_*` over the revived documents against the parent's index and
+`merge_revived`), `release`.
 
 Lineage: `run.json` and `release.json` get a `lineage` block: the parent (path, release id, Merkle roots, run
 id), the stages, every changed parameter with its old and new value, and the parameters applied by every
@@ -27,10 +29,10 @@ from datatrove.pipeline.base import PipelineStep
 
 from corpus_tools import __version__, storage
 from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
-from corpus_tools.errors import ConfigError, InputError, VerificationError
+from corpus_tools.errors import ConfigError, VerificationError
 from corpus_tools.restage.reader import ParentRelease, ReleaseShardReader
 from corpus_tools.restage.registry import STAGES, Context, parse_stages, split_params
-from corpus_tools.restage.steps import OnlyRevived, ReviveCandidates, SupersededWriter, is_revived
+from corpus_tools.restage.steps import REVIVED, MergeRevived, OnlyRevived, ReviveCandidates, RevivedSplit, SupersededWriter
 
 
 class CandidatePicker:
@@ -172,6 +174,21 @@ class Plan:
             rest.extend(replacements[name] if name in replacements else [OnlyRevived(st)])
         return steps[:first], rest
 
+    @property
+    def redup(self) -> bool:
+        """Documents a stage brings back into a deduplicated parent are deduplicated against the parent's index
+        (and the indexes it was compared with), so a revived page cannot duplicate a kept one."""
+        return bool(self.doc_stages) and "dedup" not in self.stages and self.parent.index is not None
+
+    def redup_params(self) -> dict[str, str]:
+        from corpus_tools.dedup.files import read_params
+
+        info = read_params(self.parent.index)
+        mh = info.get("params", {})
+        params = {f"dedup_{k}": str(mh[k]) for k in ("ngram", "bands", "rows", "threshold") if k in mh}
+        params["dedup_index"] = ",".join([self.parent.index, *info.get("compared_with", [])])
+        return params
+
     def reader(self, dry_run: bool = False) -> ReleaseShardReader:
         candidates = {s: CandidatePicker(s, self.merged[s], self.old[s], self.ctx) for s in self.doc_stages}
         relocate = ("exclusions/stage=dedup/",) if "dedup" in self.stages else ()
@@ -198,14 +215,20 @@ class Plan:
 
         prefix, rest = self.pipeline_steps()
         dedup = "dedup" in self.stages
-        docs = [self.reader(), ReviveCandidates(prefix), *rest,
-                ShardWriter(self.output, self.run_id, shards_dir=STAGING if dedup else "shards",
-                            ledger_dir=f"exclusions/restage={self.run_id}"),
-                SupersededWriter(self.output, self.run_id)]
+        writer = ShardWriter(self.output, self.run_id, shards_dir=STAGING if dedup else "shards",
+                             ledger_dir=f"exclusions/restage={self.run_id}")
+        if self.redup:
+            writer = RevivedSplit(writer, ShardWriter(storage.join(self.output, REVIVED), self.run_id, shards_dir=STAGING))
+        docs = [self.reader(), ReviveCandidates(prefix), *rest, writer, SupersededWriter(self.output, self.run_id)]
         phases = [Phase("docs", docs, tasks=self.parent.tasks)]
         if dedup:
             params = STAGES["dedup"].recipe_params(self.values["dedup"], self.ctx)
             phases += dedup_phases(RunOptions(inputs=[], output=self.output, params=params, run_id=self.run_id))
+        elif self.redup:
+            phases += [Phase(f"revived_{p.name}", p.pipeline, p.tasks) for p in dedup_phases(RunOptions(
+                inputs=[], output=storage.join(self.output, REVIVED), params=self.redup_params(), run_id=self.run_id))]
+        if not dedup and self.parent.index:
+            phases.append(Phase("merge_revived", [MergeRevived(self.output, self.run_id, self.parent.index)], tasks=1))
         rel = self.parent.release
         previous = {k: rel[k] for k in ("release_id", "merkle_root", "documents_root", "version")} if rel else None
         phases.append(Phase("release", [LineageReleaseStep(self.output, self.lineage(), previous)], tasks=1))

@@ -56,6 +56,8 @@ class ParentRelease:
             import os
 
             url = os.path.abspath(url)  # the lineage must still find it from another working directory
+        if url.endswith("/shards") and not storage.exists(storage.join(url, "release.json")):
+            url = url[: -len("/shards")]  # `--input OUT/shards` means the run it belongs to
         if not storage.is_s3(url) and not storage.exists(url):
             raise InputError(f"parent release {url} not found: give the --output of a `corpus run` or `corpus stage`")
         release = json.loads(storage.read_bytes(storage.join(url, "release.json"))) \
@@ -82,6 +84,12 @@ class ParentRelease:
     @property
     def deduplicated(self) -> bool:
         return any("stage=dedup" in p for p in self.ledgers) or storage.exists(storage.join(self.url, "dedup", "index", "params.json"))
+
+    @property
+    def index(self) -> str | None:
+        """The parent's dedup index (`dedup/index`), which the next release can dedup against; None if absent."""
+        url = storage.join(self.url, "dedup", "index")
+        return url if storage.exists(storage.join(url, "params.json")) else None
 
     def path(self, rel: str) -> str:
         return storage.join(self.url, *rel.split("/"))

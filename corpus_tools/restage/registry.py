@@ -250,9 +250,12 @@ class QualityStage(Stage):
                 column, _, lang = key.partition(".")
                 if not lang or lang == r["label"]:
                     r[column] = f"{value:g}"
-        out = target_dir / "quality_thresholds.tsv"
-        body = "\n".join(comments + [f"# restage {ctx.run_id}: {json.dumps(overrides, sort_keys=True)} over {src}",
+        body = "\n".join(comments + [f"# restage: {json.dumps(overrides, sort_keys=True)} over {src.name}",
                                      "\t".join(header)] + ["\t".join(r[h] for h in header) for r in rows]) + "\n"
+        # named by content: load_thresholds caches by path, and a chain of restages derives one table from another
+        import hashlib
+
+        out = target_dir / f"quality_thresholds-{hashlib.sha256(body.encode()).hexdigest()[:12]}.tsv"
         if not out.exists() or out.read_text(encoding="utf-8") != body:
             out.write_text(body, encoding="utf-8")
         return str(out)
@@ -277,7 +280,7 @@ class QualityStage(Stage):
         path = self.thresholds_path(v, ctx)
         path = None if path == self.param("thresholds").default else path
         return {"QualitySignals": [QualitySignals(thresholds_path=path)],
-                "QualityRules": [QualityRules(rules=v.get("rules"), label_only=v.get("label_only", False), thresholds_path=path)]}
+                "QualityRules": [QualityRules(rules=v.get("rules") or DEFAULT_RULES, label_only=v.get("label_only", False), thresholds_path=path)]}
 
     def build(self, values: dict, ctx: Context) -> dict[str, list]:
         from corpus_tools.restage.steps import OnlyRevived

@@ -7,8 +7,10 @@
 - `WarcHtmlSignals(HtmlSignals)`: the rights signals of a kept document, from its re-read WARC record
   (signals are working state, not stored; the HTML is needed, not the extractor).
 - `PiiRedecide(PiiMasker)`: the PII density rule on the stored `pii_counts` (the stored text is masked).
-- `SupersededCounter` / `SupersededWriter`: every candidate's parent ledger row with what became of it,
-  in `lineage/superseded/part-N.parquet` (kept: the row is superseded; excluded: re-decided, still out).
+- `SupersededWriter`: every candidate's parent ledger row with what became of it, in
+  `lineage/superseded/part-N.parquet` (kept: the row is superseded; excluded: re-decided, still out).
+- `RevivedSplit` / `MergeRevived`: revived documents of a deduplicated parent are written aside
+  (`OUT/revived/`), deduplicated against the parent's index, then appended to their shards.
 """
 
 from __future__ import annotations
@@ -203,3 +205,90 @@ def evidence_json(row: dict) -> dict:
         return json.loads(row.get("evidence") or "{}")
     except ValueError:
         return {}
+
+
+REVIVED = "revived"  # OUT/revived/: working root where revived documents are deduplicated (not part of the release)
+
+
+class RevivedSplit(PipelineStep):
+    """Two writers: `main` gets every document except the revived ones it keeps, which go to `revived` (a
+    ShardWriter under OUT/revived/staging) to be deduplicated against the parent's index before they join."""
+
+    type = "writer"
+    name = "RevivedSplit"
+
+    def __init__(self, main, revived):
+        super().__init__()
+        self.main, self.revived = main, revived
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        held: list[Document] = []
+
+        def main_stream():
+            for doc in data:
+                if is_revived(doc) and not is_excluded(doc):
+                    held.append(doc)
+                    continue
+                yield doc
+
+        yield from self.main.run(main_stream(), rank, world_size)
+        self.stat_update("revived_to_dedup", value=len(held))
+        yield from self.revived.run(iter(held), rank, world_size)
+
+
+class MergeRevived(PipelineStep):
+    """After the dedup of revived documents (one task): their surviving rows are appended to the shard of the
+    same path under shards/ (a re-run replaces, never duplicates, them); their dedup ledger moves to
+    exclusions/restage=<run id>/stage=dedup/; the new release's dedup index = the parent's and the revived
+    documents' signatures, restricted to the documents the new release keeps.
+
+    output: the restage output; run_id: this run; parent_index: the parent's dedup/index dir (or None)."""
+
+    type = "writer"
+    name = "MergeRevived"
+
+    def __init__(self, output: str, run_id: str, parent_index: str | None):
+        super().__init__()
+        self.output, self.run_id, self.parent_index = output, run_id, parent_index
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        import pyarrow.compute as pc
+
+        from corpus_tools.dedup import files
+        from corpus_tools.restage.reader import read_rows
+        from corpus_tools.schema import DOCUMENT_SCHEMA
+        from corpus_tools.stages.write import write_table
+
+        if data:
+            yield from data
+        side = storage.join(self.output, REVIVED)
+        with self.track_time():
+            for url in storage.list_files(storage.join(side, "shards"), ".parquet"):
+                rel = files.relative(url, storage.join(side, "shards"))
+                rows = read_rows(url)
+                target = storage.join(self.output, "shards", *rel.split("/"))
+                ids = {r["id"] for r in rows}
+                before = [r for r in read_rows(target) if r["id"] not in ids] if storage.exists(target) else []
+                write_table(target, before + rows, DOCUMENT_SCHEMA)
+                self.stat_update("revived_kept", value=len(rows))
+            for url in storage.list_files(storage.join(side, "exclusions", "stage=dedup"), ".parquet"):
+                name = url.rsplit("/", 1)[-1]
+                storage.write_bytes(storage.join(self.output, "exclusions", f"restage={self.run_id}", "stage=dedup", name),
+                                    storage.read_bytes(url))
+            kept = pa.array(sorted({r for u in storage.list_files(storage.join(self.output, "shards"), ".parquet")
+                                    for r in files.read_table(u, columns=["id"]).column("id").to_pylist()}), pa.string())
+            index_out = storage.join(self.output, files.DEDUP, "index")
+            sources = [(self.parent_index, "")] if self.parent_index else []
+            sources.append((storage.join(side, files.DEDUP, "index"), "revived-"))
+            for root, prefix in sources:
+                for url in storage.list_files(root, ".parquet"):
+                    t = files.read_table(url)
+                    rel = files.relative(url, root).rsplit("/", 1)
+                    files.write_arrow(storage.join(index_out, rel[0], prefix + rel[1]),
+                                      t.filter(pc.is_in(t.column("id"), value_set=kept)))
+            if self.parent_index:
+                params = files.read_params(self.parent_index)
+                files.write_json(storage.join(index_out, "params.json"),
+                                 {**params, "run_id": self.run_id, "restaged_from": self.parent_index})
+        return
+        yield

@@ -165,6 +165,8 @@ class PiiMasker(DocumentStep):
     def process(self, doc: Document) -> None:
         text, counts = mask_pii(doc.text, doc.metadata.get("lang"), doc.metadata.get("url"))
         doc.metadata["pii_counts"] = counts
+        if doc.metadata.get("title"):  # titles are published too; their entities are masked, not counted
+            doc.metadata["title"] = mask_pii(doc.metadata["title"], doc.metadata.get("lang"), doc.metadata.get("url"))[0]
         if counts["total"] == 0:
             return
         set_text(doc, text)

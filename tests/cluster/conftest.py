@@ -71,7 +71,12 @@ def popen_corpus(*args) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-_TIMING_KEYS = {"wall_s", "options", "started", "finished", "elapsed_s", "duration_s", "timing"}
+# Fields that differ between two runs by design: wall times, the executor options, release timestamps
+# ("created", croissant's "datePublished"), the git commit (the tree may be committed between runs), and
+# release.json's "artefacts" (sha256 of croissant.json/summary.json, which carry the timestamps; those files
+# are compared themselves, normalised).
+_TIMING_KEYS = {"wall_s", "options", "started", "finished", "elapsed_s", "duration_s", "timing", "created",
+                "datePublished", "dateCreated", "dateModified", "git_commit", "artefacts"}
 
 
 def _normalise_json(data: bytes) -> bytes:

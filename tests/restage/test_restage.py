@@ -16,7 +16,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus_tools import storage
-from corpus_tools.quality.rules import decide
 from corpus_tools.quality.thresholds import load_thresholds
 from tests.conftest import ROOT, SAMPLE_CRAWL, TEST_DATA, run_cli
 
@@ -91,6 +90,19 @@ def test_stricter_threshold_moves_exactly_the_documents_that_cross_it(first, tmp
     trace = json.loads(_run("audit", "trace", out, doc, "--json", "--no-fetch"))
     assert trace[0]["status"] == "excluded" and trace[0]["lineage"]["in_parent"][0]["status"] == "kept"
 
+    # restage the restage back to the table's value: the moved documents are re-hydrated from their WARC records
+    # (extraction, LID, rights, signals, PII masking) and the kept set is the original one, text for text
+    back = tmp_path / "back"
+    _run("stage", "quality", "--input", out, "--output", back, "--param", "min_doc_words=50")
+    assert {r["id"] for r in _rows(back, "lineage/superseded") if r["outcome"] == "kept"} == expected
+    assert _release(back)["documents_root"] == _release(first)["documents_root"]
+    assert _release(back)["lineage"]["params"]["quality"]["min_doc_words"] == {"old": float(threshold), "new": 50.0}
+    _run("audit", "verify", back)
+    chain = json.loads(_run("audit", "trace", back, doc, "--json", "--no-fetch"))[0]["lineage"]
+    assert chain["superseded"][0]["outcome"] == "kept"
+    assert chain["in_parent"][0]["status"] == "excluded"
+    assert chain["in_parent"][0]["lineage"]["in_parent"][0]["status"] == "kept"
+
 
 def test_looser_rules_bring_back_only_documents_the_stage_dropped(first, tmp_path):
     ledger = _rows(first, "exclusions")
@@ -139,6 +151,29 @@ def test_rights_policy_that_drops_reserved_documents_moves_them_and_nothing_else
     _run("stage", "rights", "--input", out, "--output", back, "--param", f"policy={ROOT / 'manifests' / 'policy-v1.json'}")
     assert {r["id"]: r["redistribution"] for r in _rows(back, "shards")} == {r["id"]: r["redistribution"] for r in kept}
     _run("audit", "verify", back)
+
+
+def test_revived_documents_of_a_deduplicated_parent_are_deduplicated_against_it(tmp_path):
+    # parent: the rights pages (one template, near-duplicates of each other) with a policy that drops opted-out
+    # pages, then dedup; restaging with the default policy brings the opted-out pages back, and each must meet
+    # the parent's kept copy in the dedup index
+    policy = json.loads((ROOT / "manifests" / "policy-v1.json").read_text())
+    policy.update(optout_action="drop", policy_version="rights-policy-v1-drop", agents=str(ROOT / "manifests" / policy["agents"]))
+    (tmp_path / "drop.json").write_text(json.dumps(policy))
+    parent = tmp_path / "parent"
+    _run("run", "eu_web", "--input", TEST_DATA / "rights" / "pages.warc.gz", "--robots", TEST_DATA / "rights" / "robots.warc.gz",
+         "--output", parent, "--param", f"policy={tmp_path / 'drop.json'}")
+    dropped = {r["id"] for r in _rows(parent, "exclusions") if r["stage"] == "rights"}
+    parent_kept = {r["id"] for r in _rows(parent, "shards")}
+    assert dropped and parent_kept
+    out = tmp_path / "reserve"
+    _run("stage", "rights", "--input", parent, "--output", out, "--param", f"policy={ROOT / 'manifests' / 'policy-v1.json'}")
+    assert {r["id"] for r in _rows(out, "lineage/superseded") if r["outcome"] == "kept"} == dropped
+    dups = [r for p in (out / "exclusions").glob("restage=*/stage=dedup/*.parquet") for r in pq.read_table(p).to_pylist()]
+    assert {r["id"] for r in dups} == dropped and all(r["kept_id"] in parent_kept for r in dups)
+    assert {r["id"] for r in _rows(out, "shards")} == parent_kept
+    assert json.loads((out / "dedup" / "index" / "params.json").read_text())["params"]["rule"] == "minhash_v1"
+    _run("audit", "verify", out)
 
 
 def _second_crawl(first, path) -> set[str]:

@@ -132,3 +132,14 @@ def test_one_address_in_a_short_note_is_masked_not_dropped():
 def test_bad_density_fails_at_start():
     with pytest.raises(ConfigError, match="max_density"):
         PiiMasker(max_density=0)
+
+
+def test_title_is_masked_too():
+    from datatrove.data import Document
+
+    from corpus_tools.stages.pii import PiiMasker
+
+    doc = Document(text="Ein ganz normaler Text ohne Kontaktdaten, aber mit vielen Wörtern darin.", id="t",
+                   metadata={"lang": "deu_Latn", "url": "https://example.de/", "title": "Kontakt: anna.schmidt@example.de"})
+    PiiMasker().process(doc)
+    assert "anna.schmidt" not in doc.metadata["title"] and "[EMAIL]" in doc.metadata["title"]
