@@ -74,12 +74,18 @@ def code_version() -> dict:
 def pipeline_config(output: str) -> dict:
     """Per phase: the serialised steps and the task count, from `logs/<phase>/executor.json`."""
     config = {}
+    # the output location is not configuration: the same run written elsewhere has the same config hash
+    roots = sorted({output.rstrip("/"), os.path.abspath(output) if not storage.is_s3(output) else output.rstrip("/")},
+                   key=len, reverse=True)
     for url in storage.list_files(storage.join(output, "logs"), "executor.json"):
         phase = url.rstrip("/").split("/")[-2]
         if phase in SKIP_PHASES:
             continue
         with contextlib.suppress(ValueError):
-            ex = json.loads(storage.read_bytes(url))
+            text = storage.read_bytes(url).decode("utf-8")
+            for root in roots:
+                text = text.replace(json.dumps(root)[1:-1], "${OUT}")
+            ex = json.loads(text)
             config[phase] = {"pipeline": ex.get("pipeline", []), "tasks": ex.get("world_size") or ex.get("tasks")}
     return dict(sorted(config.items()))
 
