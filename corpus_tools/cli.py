@@ -65,8 +65,9 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
 @click.option("--param", "params", multiple=True, help="Recipe parameter key=value (repeatable).")
 @click.option("--overwrite", is_flag=True, help="Delete an existing output directory and start over.")
+@click.option("--no-report", is_flag=True, help="Skip writing OUT/reports/index.html (write it later with `corpus report`).")
 @click.option("--robots", "robots", multiple=True, help="WARC file, directory or glob of robots.txt (and tdmrep.json) captures of the crawl (repeatable).")
-def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite, robots):
+def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite, robots, no_report):
     """Run PIPELINE (a recipe in pipelines/, by name or path) over WARC input."""
     import os
 
@@ -78,7 +79,7 @@ def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_addre
                       executor=executor, ray_address=ray_address, params=parse_params(params), robots=list(robots))
     summary = execute(pipeline, opts, overwrite=overwrite)
     click.echo(format_summary(summary))
-    if not storage_is_s3(output):
+    if not no_report and not storage_is_s3(output):
         from corpus_tools.report import build_report
 
         click.echo(f"report: {build_report(output)}")

@@ -50,3 +50,12 @@ def test_report_numbers_match_the_run(sample_run):
     assert f"kept: <b>{summary['documents_kept']}</b>" in page
     costs = stage_costs(str(sample_run), summary)
     assert any(c["step"] == "TrafilaturaExtractor" and c["cpu_s"] > 0 for c in costs)
+
+
+def test_no_report_skips_the_page(tmp_path):
+    from tests.conftest import WARC_REAL, run_cli
+
+    out = tmp_path / "o"
+    result = run_cli("run", "eu_web", "--input", WARC_REAL / "warcio" / "example.warc.gz", "--output", out, "--no-report")
+    assert result.exit_code == 0 and not (out / "reports").exists()
+    assert run_cli("report", out).exit_code == 0 and (out / "reports" / "index.html").exists()

@@ -215,3 +215,20 @@ def test_spacy_word_cache_is_bounded_and_rebuilding_keeps_tokens(monkeypatch):
     nlp = text._spacy_nlp("de")
     assert split_words(GERMAN, "deu_Latn") == before
     assert text._NLP["de"] is not nlp  # more than 10 strings: rebuilt
+
+
+def test_cached_spacy_tokenizer_splits_exactly_like_spacy_blank(tmp_path, monkeypatch):
+    import spacy
+
+    from corpus_tools import text
+
+    monkeypatch.setenv("CORPUS_CACHE_DIR", str(tmp_path))
+    sample = "L'homme qu'il aime, aujourd'hui : 3,5 km/h ! https://ex.fr/a?b=1 — Dr. Müller's (z.B.) ca. 20%."
+    for code, lang in (("fr", "fra_Latn"), ("de", "deu_Latn")):
+        monkeypatch.setattr(text, "_NLP", {})
+        first = text.split_words(sample, lang)           # builds spaCy's blank tokenizer and writes the copy
+        assert any(tmp_path.rglob(f"{code}.tokenizer"))
+        monkeypatch.setattr(text, "_NLP", {})
+        again = text.split_words(sample, lang)           # reads the copy back
+        expected = [t.text.strip() for t in spacy.blank(code).tokenizer(sample) if t.text.strip()]
+        assert first == again == expected
