@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import io
 import json
 import os
 import shutil
@@ -18,9 +17,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
 
 from corpus_tools import __version__, storage
+from corpus_tools.storage import parquet_rows, read_parquet
 from corpus_tools.errors import ConfigError, InputError, VerificationError
 
 PIPELINES_DIR = Path(__file__).resolve().parent.parent / "pipelines"
@@ -91,18 +90,6 @@ def prepare_output(output: str, overwrite: bool) -> None:
         os.remove(probe)
     except OSError as e:
         raise InputError(f"output directory {output} is not writable ({e.strerror}): choose another --output") from None
-
-
-def read_parquet(url: str, columns: list[str] | None = None):
-    if storage.is_s3(url):
-        return pq.read_table(io.BytesIO(storage.read_bytes(url)), columns=columns)
-    return pq.read_table(url, columns=columns)
-
-
-def parquet_rows(url: str) -> int:
-    if storage.is_s3(url):
-        return read_parquet(url, columns=["id"]).num_rows
-    return pq.ParquetFile(url).metadata.num_rows
 
 
 def records_read(output: str, phase: str = "docs") -> int:

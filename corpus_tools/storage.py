@@ -371,6 +371,22 @@ def read_bytes(url: str) -> bytes:
         return fh.read()
 
 
+def read_parquet(url: str, columns: list[str] | None = None, filters=None):
+    """One Parquet file as a pyarrow Table, local or S3 (an S3 object is read into memory whole)."""
+    import pyarrow.parquet as pq
+
+    source = io.BytesIO(read_bytes(url)) if is_s3(url) else url
+    return pq.read_table(source, columns=columns, filters=filters)
+
+
+def parquet_rows(url: str) -> int:
+    """Row count from the Parquet footer."""
+    import pyarrow.parquet as pq
+
+    source = io.BytesIO(read_bytes(url)) if is_s3(url) else url
+    return pq.ParquetFile(source).metadata.num_rows
+
+
 def retry(fn, attempts: int = _RETRIES, base_delay: float = 0.5):
     """Call `fn` until it stops raising RetryableError, with exponential backoff."""
     for i in range(attempts):

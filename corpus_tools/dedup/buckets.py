@@ -72,9 +72,9 @@ class MinhashBuckets(DedupStep):
         sources = self.sources(lang)
         bands = [EXACT_BAND] + self.params.band_columns()
         preloaded = {}
-        if sum(files.parquet_rows(url) for url, _ in sources) <= self.PRELOAD_ROWS:
+        if sum(storage.parquet_rows(url) for url, _ in sources) <= self.PRELOAD_ROWS:
             columns = ["exact" if b == EXACT_BAND else b for b in bands]
-            preloaded = {url: files.read_table(url, columns=columns) for url, _ in sources}
+            preloaded = {url: storage.read_parquet(url, columns=columns) for url, _ in sources}
         groups = {band: self.band_groups(band, r, sources, preloaded) for band in bands}
         members = self.fetch_members(groups, sources)
         edges = pa.concat_tables([self.group_edges(band, g, members) for band, g in groups.items()])
@@ -90,7 +90,7 @@ class MinhashBuckets(DedupStep):
         column = "exact" if band == EXACT_BAND else band
         hs, fs, rows = [], [], []
         for f, (url, _) in enumerate(sources):
-            table = (preloaded or {}).get(url) or files.read_table(url, columns=[column])
+            table = (preloaded or {}).get(url) or storage.read_parquet(url, columns=[column])
             h = table.column(column)
             valid = np.asarray(pc.is_valid(h).to_numpy(zero_copy_only=False), dtype=bool)
             hv = np.asarray(pc.fill_null(h, 0).to_numpy(zero_copy_only=False), dtype=np.uint64)
@@ -120,7 +120,7 @@ class MinhashBuckets(DedupStep):
         for f, rows in sorted(wanted.items()):
             url, prefix = sources[f]
             idx = np.array(sorted(rows), dtype=np.int64)
-            t = files.read_table(url, columns=["id", "sig"] if need_sig else ["id"]).take(pa.array(idx))
+            t = storage.read_parquet(url, columns=["id", "sig"] if need_sig else ["id"]).take(pa.array(idx))
             ids = t.column("id").to_pylist()
             sigs = decode_signatures(pc.fill_null(t.column("sig"), b"\0" * 4 * self.params.num_perm),
                                      self.params.num_perm) if need_sig else [None] * len(ids)

@@ -46,7 +46,7 @@ class DuplicateClusters(DedupStep):
 
     def process_unit(self, lang: str) -> None:
         edge_files = storage.list_files(storage.join(self.edge_root(), f"lang={lang}"), ".parquet")
-        if not any(files.parquet_rows(u) for u in edge_files):
+        if not any(storage.parquet_rows(u) for u in edge_files):
             return  # no duplicates in this language: no clusters file, every document is its own cluster
         target = storage.join(self.output, files.DEDUP, "clusters", f"lang={lang}", "clusters.parquet")
         work = tempfile.mkdtemp(prefix="dedup-clusters-", dir=self.tmp_dir)

@@ -13,7 +13,6 @@ Every name depends on the data only (never on a task's rank), so any number of t
 
 from __future__ import annotations
 
-import io
 import json
 
 import pyarrow as pa
@@ -46,12 +45,6 @@ def lang_dirs(root: str) -> list[str]:
     return sorted({lang_of(relative(u, root)) for u in storage.list_files(root, ".parquet")})
 
 
-def read_table(url: str, columns: list[str] | None = None, filters=None) -> pa.Table:
-    """One Parquet file, local or S3 (S3 objects are read into memory: a file is one task's unit of work)."""
-    source = io.BytesIO(storage.read_bytes(url)) if storage.is_s3(url) else url
-    return pq.read_table(source, columns=columns, filters=filters)
-
-
 def write_json(url: str, obj: dict) -> None:
     storage.write_bytes(url, json.dumps(obj, indent=2, sort_keys=True).encode())
 
@@ -73,8 +66,3 @@ def write_arrow(url: str, table: pa.Table) -> None:
     with storage.atomic_write(url) as fh:
         pq.write_table(table, fh, compression="zstd")
 
-
-def parquet_rows(url: str) -> int:
-    if storage.is_s3(url):
-        return pq.ParquetFile(io.BytesIO(storage.read_bytes(url))).metadata.num_rows
-    return pq.ParquetFile(url).metadata.num_rows

@@ -45,7 +45,7 @@ class DuplicateFilter(DedupStep):
         url = storage.join(self.output, files.DEDUP, "clusters", f"lang={lang}", "clusters.parquet")
         if not storage.exists(url):
             return {}
-        t = files.read_table(url)
+        t = storage.read_parquet(url)
         t = t.filter(pc.and_(pc.is_in(t.column("id"), value_set=ids), pc.invert(t.column("old"))))
         return {r["id"]: r for r in t.to_pylist()}
 
@@ -54,7 +54,7 @@ class DuplicateFilter(DedupStep):
         staging_root = storage.join(self.output, files.STAGING)
         rel = files.relative(url, staging_root)
         lang = files.lang_of(rel)
-        table = files.read_table(url)
+        table = storage.read_parquet(url)
         found = self.clusters(lang, table.column("id").combine_chunks())
         kept, ledger = [], []
         for row in table.to_pylist():
@@ -91,7 +91,7 @@ class DuplicateFilter(DedupStep):
 
     def write_index(self, index: int, lang: str, kept_ids: set[str]) -> None:
         sig_url = storage.join(self.output, files.DEDUP, "signatures", f"lang={lang}", f"part-{index:05d}.parquet")
-        sigs = files.read_table(sig_url)
+        sigs = storage.read_parquet(sig_url)
         sigs = sigs.filter(pc.is_in(sigs.column("id"), value_set=pa.array(sorted(kept_ids), pa.string())))
         index_root = storage.join(self.output, files.DEDUP, "index")
         files.write_arrow(storage.join(index_root, f"lang={lang}", f"part-{index:05d}.parquet"), sigs)

@@ -162,7 +162,7 @@ class MinhashSignatures(DedupStep):
 
     def process_unit(self, unit) -> None:
         index, url = unit
-        table = files.read_table(url, columns=["id", "text"])
+        table = storage.read_parquet(url, columns=["id", "text"])
         out = signature_table(table.column("id").to_pylist(), table.column("text").to_pylist(), Signer(self.params))
         lang = files.lang_of(files.relative(url, storage.join(self.output, files.STAGING)))
         self.stat_update("documents", value=out.num_rows)

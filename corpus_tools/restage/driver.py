@@ -77,7 +77,7 @@ class LineageReleaseStep(PipelineStep):
         would make an unchanged re-run's ledger differ from its parent's). Local outputs only."""
         import os
 
-        from corpus_tools.run import parquet_rows
+        from corpus_tools.storage import parquet_rows
 
         if storage.is_s3(self.output):
             return

@@ -274,6 +274,7 @@ class QualityStage(Stage):
         return {**self.old_values(ctx), **values}
 
     def fresh(self, values: dict, ctx: Context) -> dict[str, list]:
+        from corpus_tools.quality.rules import DEFAULT_RULES
         from corpus_tools.stages.quality import QualityRules, QualitySignals
 
         v = self._merged(values, ctx)

@@ -276,13 +276,13 @@ class MergeRevived(PipelineStep):
                 storage.write_bytes(storage.join(self.output, "exclusions", f"restage={self.run_id}", "stage=dedup", name),
                                     storage.read_bytes(url))
             kept = pa.array(sorted({r for u in storage.list_files(storage.join(self.output, "shards"), ".parquet")
-                                    for r in files.read_table(u, columns=["id"]).column("id").to_pylist()}), pa.string())
+                                    for r in storage.read_parquet(u, columns=["id"]).column("id").to_pylist()}), pa.string())
             index_out = storage.join(self.output, files.DEDUP, "index")
             sources = [(self.parent_index, "")] if self.parent_index else []
             sources.append((storage.join(side, files.DEDUP, "index"), "revived-"))
             for root, prefix in sources:
                 for url in storage.list_files(root, ".parquet"):
-                    t = files.read_table(url)
+                    t = storage.read_parquet(url)
                     rel = files.relative(url, root).rsplit("/", 1)
                     files.write_arrow(storage.join(index_out, rel[0], prefix + rel[1]),
                                       t.filter(pc.is_in(t.column("id"), value_set=kept)))

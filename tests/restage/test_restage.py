@@ -221,3 +221,10 @@ def test_dedup_of_a_second_crawl_against_the_first_release_removes_only_cross_re
     release = _release(out)
     assert release["lineage"]["params"]["dedup"]["index"]["new"] == [str(first)]
     _run("audit", "verify", out)
+
+
+def test_recomputing_the_signals_with_the_same_thresholds_keeps_the_same_documents(first, tmp_path):
+    out = tmp_path / "recompute"
+    _run("stage", "quality", "--input", first, "--output", out, "--param", "recompute=true")
+    assert {r["id"] for r in _rows(out, "shards", ["id"])} == {r["id"] for r in _rows(first, "shards", ["id"])}
+    _run("audit", "verify", out)
