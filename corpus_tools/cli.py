@@ -69,12 +69,10 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--robots", "robots", multiple=True, help="WARC file, directory or glob of robots.txt (and tdmrep.json) captures of the crawl (repeatable).")
 def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite, robots, no_report):
     """Run PIPELINE (a recipe in pipelines/, by name or path) over WARC input."""
-    import os
-
     from corpus_tools.run import RunOptions, execute
+    from corpus_tools.storage import set_s3_endpoint
 
-    if s3_endpoint:
-        os.environ["S3_ENDPOINT_URL"] = s3_endpoint
+    set_s3_endpoint(s3_endpoint)
     opts = RunOptions(inputs=list(inputs), output=output, tasks=tasks, workers=workers, limit=limit,
                       executor=executor, ray_address=ray_address, params=parse_params(params), robots=list(robots))
     summary = execute(pipeline, opts, overwrite=overwrite)

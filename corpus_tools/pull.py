@@ -276,9 +276,7 @@ def shard_files(data_dir: str) -> list[str]:
 @click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
 def pull_cmd(release, to, lang, redistribution, s3_endpoint):
     """Pull RELEASE's shards (a directory or s3:// prefix with release.json), verified by sha256."""
-    if s3_endpoint:
-        os.environ["S3_ENDPOINT_URL"] = s3_endpoint
-        storage.reset_s3_client()
+    storage.set_s3_endpoint(s3_endpoint)
     out = pull(release, to, parse_list(lang), parse_list(redistribution),
                progress=lambda i, n: click.echo(f"  {i}/{n} shards", err=True))
     c = out["counts"]

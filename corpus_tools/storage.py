@@ -56,6 +56,13 @@ def s3_client():
     return _CLIENT
 
 
+def set_s3_endpoint(url: str | None) -> None:
+    """`--s3-endpoint`: point every later S3 call (and Ray workers, which inherit the variable) at `url`."""
+    if url:
+        os.environ["S3_ENDPOINT_URL"] = url
+        reset_s3_client()
+
+
 def reset_s3_client() -> None:
     """Forget the cached client (after the endpoint changed, e.g. in tests)."""
     global _CLIENT

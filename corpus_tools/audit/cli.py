@@ -26,13 +26,9 @@ RELEASE_HELP = "a run's output directory or its s3:// prefix"
 
 
 def _s3(endpoint):
-    if endpoint:
-        import os
+    from corpus_tools import storage
 
-        from corpus_tools import storage
-
-        os.environ["S3_ENDPOINT_URL"] = endpoint
-        storage.reset_s3_client()
+    storage.set_s3_endpoint(endpoint)
 
 
 _endpoint = click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")

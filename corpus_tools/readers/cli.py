@@ -9,7 +9,6 @@ WARC-Block-Digest. Exit code 1 with one line on stderr when a digest does not ma
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -35,9 +34,7 @@ def get_cmd(warc_path, offset, length, max_bytes, raw, s3_endpoint):
     from corpus_tools import storage
     from corpus_tools.readers.record import fetch_record
 
-    if s3_endpoint:
-        os.environ["S3_ENDPOINT_URL"] = s3_endpoint
-        storage.reset_s3_client()
+    storage.set_s3_endpoint(s3_endpoint)
     rec = fetch_record(warc_path, offset, length)
     out = sys.stdout.buffer
     for name, value in rec.rec_headers.items():
