@@ -6,7 +6,8 @@
   name + rename locally, a completed multipart upload on S3), so a killed task leaves nothing that looks done.
 
 S3 endpoint and credentials come from the standard AWS variables and config files; `S3_ENDPOINT_URL`
-(or `--s3-endpoint`, which sets it) points at an S3-compatible store. This is the only module that reads them.
+(or `--s3-endpoint`, which sets it) points at an S3-compatible store. This is the only module that reads them,
+and `CORPUS_CACHE_DIR` (derived, rebuildable files such as serialised tokenizers; default ~/.cache/corpus-tools).
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def s3_client():
             config=Config(retries={"max_attempts": _RETRIES, "mode": "adaptive"}, connect_timeout=5, read_timeout=30),
         )
     return _CLIENT
+
+
+def cache_dir() -> Path:
+    """Where derived, rebuildable files live (`CORPUS_CACHE_DIR`, default ~/.cache/corpus-tools)."""
+    return Path(os.environ.get("CORPUS_CACHE_DIR") or Path.home() / ".cache" / "corpus-tools")
 
 
 def set_s3_endpoint(url: str | None) -> None:

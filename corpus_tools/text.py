@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from pathlib import Path
 
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, WhitespaceTokenizer, WordTokenizer
 
+from corpus_tools import storage
 from corpus_tools.errors import ConfigError
 
 FALLBACK = ("SpaCyTokenizer", "xx")
@@ -48,11 +48,6 @@ MAX_STRINGS = 500_000  # spaCy strings per language before its pipeline is rebui
 _NLP: dict = {}
 
 
-def cache_dir() -> Path:
-    """Where derived, rebuildable files live (`CORPUS_CACHE_DIR`, default ~/.cache/corpus-tools)."""
-    return Path(os.environ.get("CORPUS_CACHE_DIR") or Path.home() / ".cache" / "corpus-tools")
-
-
 class _TokenizerOnly:
     """What split_words needs of a spaCy pipeline: its tokenizer and vocab (no max_length: no pipeline runs)."""
 
@@ -70,7 +65,7 @@ def _load_tokenizer(code: str) -> _TokenizerOnly:
     from spacy.tokenizer import Tokenizer
     from spacy.vocab import Vocab
 
-    path = cache_dir() / f"spacy-{spacy.__version__}" / f"{code}.tokenizer"
+    path = storage.cache_dir() / f"spacy-{spacy.__version__}" / f"{code}.tokenizer"
     if path.exists():
         try:
             return _TokenizerOnly(Tokenizer(Vocab()).from_bytes(path.read_bytes()))
