@@ -32,25 +32,6 @@ class Chart:
     caption: str
 
 
-def _connect(output: str):
-    import duckdb
-
-    con = duckdb.connect(":memory:")
-    shards = sorted(Path(output, "shards").rglob("*.parquet"))
-    ledger = sorted(Path(output, "exclusions").rglob("*.parquet"))
-
-    def view(name: str, files: list[Path]):
-        if files:
-            listing = ", ".join(f"'{f.as_posix()}'" for f in files)
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listing}], hive_partitioning=false, union_by_name=true)")
-        else:
-            con.execute(f"CREATE VIEW {name} AS SELECT NULL::VARCHAR AS lang WHERE false")
-
-    view("documents", shards)
-    view("exclusions", ledger)
-    return con, bool(shards), bool(ledger)
-
-
 def _lang_label(label: str) -> str:
     name = language_name(label)
     return f"{name} ({label})" if name != label else label
@@ -82,8 +63,8 @@ def _rows(con, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
-def chart_languages(con, has_docs: bool) -> Chart:
-    rows = _rows(con, "SELECT lang, count(*), coalesce(sum(n_words), 0) FROM documents GROUP BY lang ORDER BY 2 DESC, 1") if has_docs else []
+def chart_languages(con) -> Chart:
+    rows = _rows(con, "SELECT lang, count(*), coalesce(sum(n_words), 0) FROM documents GROUP BY lang ORDER BY 2 DESC, 1")
     fig, axes = plt.subplots(1, 2, figsize=(11, max(2.5, 0.3 * len(rows) + 1)), sharey=True)
     labels = [_lang_label(r[0]) for r in rows] or ["(no documents)"]
     for ax, idx, xlabel, colour in ((axes[0], 1, "documents", "#3b6ea5"), (axes[1], 2, "words", "#6a9f58")):
@@ -98,8 +79,8 @@ def chart_languages(con, has_docs: bool) -> Chart:
                  f"{total:,} kept documents in {len(rows)} languages.")
 
 
-def chart_funnel(con, has_ledger: bool, summary: dict) -> Chart:
-    rows = _rows(con, "SELECT stage || ' / ' || reason, count(*) FROM exclusions GROUP BY 1 ORDER BY 2 DESC, 1") if has_ledger else []
+def chart_funnel(con, summary: dict) -> Chart:
+    rows = _rows(con, "SELECT stage || ' / ' || reason, count(*) FROM exclusions GROUP BY 1 ORDER BY 2 DESC, 1")
     kept = summary.get("documents_kept")
     labels = [r[0] for r in rows] + (["kept"] if kept is not None else [])
     values = [r[1] for r in rows] + ([kept] if kept is not None else [])
@@ -109,9 +90,9 @@ def chart_funnel(con, has_ledger: bool, summary: dict) -> Chart:
                  if isinstance(summary.get("records_read"), int) else "Records by outcome.")
 
 
-def chart_rights(con, has_docs: bool) -> Chart:
-    red = _rows(con, "SELECT coalesce(redistribution, 'unknown'), count(*) FROM documents GROUP BY 1 ORDER BY 2 DESC") if has_docs else []
-    lic = _rows(con, "SELECT licence, count(*) FROM documents WHERE licence IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 15") if has_docs else []
+def chart_rights(con) -> Chart:
+    red = _rows(con, "SELECT coalesce(redistribution, 'unknown'), count(*) FROM documents GROUP BY 1 ORDER BY 2 DESC")
+    lic = _rows(con, "SELECT licence, count(*) FROM documents WHERE licence IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 15")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
     for ax, rows, title, colour in ((axes[0], red, "redistribution class", "#7a5195"), (axes[1], lic, "licence", "#ef5675")):
         labels = [r[0] for r in rows] or ["(none)"]
@@ -125,28 +106,26 @@ def chart_rights(con, has_docs: bool) -> Chart:
     return Chart("rights", "Redistribution classes and licences", _png(fig), f"{n_lic:,} kept documents carry a detected licence.")
 
 
-def chart_optout(con, has_docs: bool, has_ledger: bool) -> Chart:
+def chart_optout(con) -> Chart:
     counts: dict[str, int] = {}
-    if has_docs:
-        for reason, n in _rows(con, "SELECT r, count(*) FROM (SELECT unnest(optout_reasons) AS r FROM documents) GROUP BY 1"):
-            counts[f"{reason} (kept, reserved)"] = n
-    if has_ledger:
-        for reason, n in _rows(con, "SELECT reason, count(*) FROM exclusions WHERE stage = 'rights' GROUP BY 1"):
-            counts[f"{reason} (excluded)"] = n
+    for reason, n in _rows(con, "SELECT r, count(*) FROM (SELECT unnest(optout_reasons) AS r FROM documents) GROUP BY 1"):
+        counts[f"{reason} (kept, reserved)"] = n
+    for reason, n in _rows(con, "SELECT reason, count(*) FROM exclusions WHERE stage = 'rights' GROUP BY 1"):
+        counts[f"{reason} (excluded)"] = n
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     fig = _barh([k for k, _ in items], [v for _, v in items], "documents", "#ffa600")
     return Chart("optout", "Opt-out signals found", _png(fig),
                  f"{sum(counts.values()):,} documents with a TDM or AI-training opt-out signal.")
 
 
-def chart_domains(con, has_docs: bool) -> Chart:
-    rows = _rows(con, "SELECT coalesce(domain, '?'), count(*), sum(n_chars) FROM documents GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 20") if has_docs else []
+def chart_domains(con) -> Chart:
+    rows = _rows(con, "SELECT coalesce(domain, '?'), count(*), sum(n_chars) FROM documents GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 20")
     fig = _barh([f"{r[0]} ({r[1]} docs)" for r in rows], [r[2] / 1000 for r in rows], "thousand characters of text", "#58508d")
     return Chart("domains", "Top domains by text size", _png(fig), "The 20 registered domains contributing most text.")
 
 
-def chart_lid_scores(con, has_docs: bool) -> Chart:
-    rows = _rows(con, "SELECT lang, list(lang_score ORDER BY lang_score) FROM documents WHERE lang_score IS NOT NULL GROUP BY lang ORDER BY count(*) DESC, lang LIMIT 30") if has_docs else []
+def chart_lid_scores(con) -> Chart:
+    rows = _rows(con, "SELECT lang, list(lang_score ORDER BY lang_score) FROM documents WHERE lang_score IS NOT NULL GROUP BY lang ORDER BY count(*) DESC, lang LIMIT 30")
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(rows) + 1)))
     if rows:
         ax.boxplot([r[1] for r in rows], orientation="horizontal", tick_labels=[_lang_label(r[0]) for r in rows])
@@ -159,8 +138,8 @@ def chart_lid_scores(con, has_docs: bool) -> Chart:
     return Chart("lid", "Language-ID score distribution per language", _png(fig), "Box: quartiles; whiskers: 1.5 IQR.")
 
 
-def chart_dup_clusters(con, has_docs: bool) -> Chart:
-    rows = _rows(con, "SELECT coalesce(dup_cluster_size, 1) AS s, count(*) FROM documents GROUP BY 1 ORDER BY 1") if has_docs else []
+def chart_dup_clusters(con) -> Chart:
+    rows = _rows(con, "SELECT coalesce(dup_cluster_size, 1) AS s, count(*) FROM documents GROUP BY 1 ORDER BY 1")
     fig, ax = plt.subplots(figsize=(8, 3))
     sizes = [r[0] for r in rows] or [1]
     counts = [r[1] for r in rows] or [0]
@@ -238,13 +217,13 @@ def build_report(output: str) -> Path:
         raise ConfigError("corpus report works on a local output directory: copy the run down first (aws s3 sync)")
     run_json = Path(output, "run.json")
     summary = json.loads(run_json.read_text()) if run_json.exists() else {}
-    con, has_docs, has_ledger = _connect(output)
+    from corpus_tools.audit.store import connect, open_release
+
     costs = stage_costs(output, summary)
-    charts = [
-        chart_languages(con, has_docs), chart_funnel(con, has_ledger, summary), chart_rights(con, has_docs),
-        chart_optout(con, has_docs, has_ledger), chart_domains(con, has_docs), chart_lid_scores(con, has_docs),
-        chart_dup_clusters(con, has_docs), chart_costs(costs),
-    ]
+    with open_release(output, require_release=False) as release:
+        con = connect(release)
+        charts = [chart_languages(con), chart_funnel(con, summary), chart_rights(con), chart_optout(con),
+                  chart_domains(con), chart_lid_scores(con), chart_dup_clusters(con), chart_costs(costs)]
     figures = "\n".join(
         f'<figure data-chart="{c.key}"><h2>{html.escape(c.title)}</h2>'
         f'<img alt="{html.escape(c.title)}" src="data:image/png;base64,{base64.b64encode(c.png).decode()}">'

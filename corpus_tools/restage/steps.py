@@ -22,7 +22,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus_tools import storage
-from corpus_tools.document import EXCLUSION_KEY, DocumentStep, exclude, is_excluded
+from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
 from corpus_tools.errors import InputError
 from corpus_tools.restage.reader import PARENT_FILE, PARENT_ROW
 from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS
@@ -149,14 +149,7 @@ class PiiRedecide(DocumentStep):
         counts = doc.metadata.get("pii_counts")
         if is_revived(doc) or not counts or not counts.get("total"):
             return
-        m = self.masker
-        n_words = max(doc.metadata.get("n_words") or 0, 1)
-        density = counts["total"] / n_words
-        # the same rule as PiiMasker (pii_density_v1), applied to the counts it stored
-        if not m.label_only and counts["total"] >= m.min_entities and density > m.max_density:
-            exclude(doc, "pii", "pii_density", rule="pii_density_v1", evidence={
-                "counts": counts, "n_words": n_words, "density": round(density, 4),
-                "threshold": m.max_density, "min_entities": m.min_entities})
+        self.masker.decide(doc)
 
 
 class SupersededWriter(PipelineStep):

@@ -31,7 +31,7 @@ from corpus_tools.document import DocumentStep, exclude
 from corpus_tools.errors import ConfigError
 from corpus_tools.languages import read_tsv
 from corpus_tools.quality.thresholds import LANGUAGE_IDS
-from corpus_tools.stages.extract import count_words, set_text
+from corpus_tools.stages.extract import set_text
 
 STAGE = "pii"
 TOKENS = {"email": "[EMAIL]", "ip": "[IP]", "phone": "[PHONE]", "iban": "[IBAN]"}
@@ -173,8 +173,14 @@ class PiiMasker(DocumentStep):
         for kind, n in counts.items():
             if n and kind != "total":
                 self.stat_update(f"masked.{kind}", value=n)
-        density = counts["total"] / max(count_words(text), 1)
+        self.decide(doc)
+
+    def decide(self, doc: Document) -> None:
+        """Rule pii_density_v1, from the stored `pii_counts` and `n_words` (both of the masked text), so a
+        re-run stage (`corpus stage pii`) can re-decide without the original text."""
+        counts, n_words = doc.metadata["pii_counts"], doc.metadata.get("n_words") or 0
+        density = counts["total"] / max(n_words, 1)
         if not self.label_only and counts["total"] >= self.min_entities and density > self.max_density:
             exclude(doc, STAGE, "pii_density", rule="pii_density_v1", evidence={
-                "counts": counts, "n_words": count_words(text), "density": round(density, 4),
+                "counts": counts, "n_words": n_words, "density": round(density, 4),
                 "threshold": self.max_density, "min_entities": self.min_entities})
