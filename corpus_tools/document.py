@@ -45,11 +45,15 @@ class DocumentStep(PipelineStep):
             if not is_excluded(doc):
                 with self.track_time():
                     self.process(doc)
-                if is_excluded(doc):
-                    self.stat_update("excluded", f"excluded.{doc.metadata[EXCLUSION_KEY]['reason']}")
-                else:
-                    self.stat_update("passed")
+                self.count(doc)
             yield doc
+
+    def count(self, doc: Document) -> None:
+        """Stats of a document this stage processed: passed, or excluded with its reason."""
+        if is_excluded(doc):
+            self.stat_update("excluded", f"excluded.{doc.metadata[EXCLUSION_KEY]['reason']}")
+        else:
+            self.stat_update("passed")
 
     @abstractmethod
     def process(self, doc: Document) -> None:

@@ -69,9 +69,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def cached_outputs(name: str, path: Path, texts: list[str], predict, cache: bool = True) -> tuple[list, float]:
-    """Top-3 outputs of backend `name` for every text, from the cache when it has them; (outputs, seconds)."""
-    cfile = CACHE_DIR / f"{path.stem}-{_sha256(path)}-{name.replace(':', '_').replace('/', '_')}.jsonl"
+def cached_outputs(name: str, path: Path, texts: list[str], predict, cache: bool = True,
+                   part: str = "") -> tuple[list, float]:
+    """Top-3 outputs of backend `name` for every text derived from dev file `path` (`part` names a derived
+    set, e.g. "long"), from the cache when it has them; (outputs, seconds)."""
+    stem = f"{path.stem}-{part}" if part else path.stem
+    cfile = CACHE_DIR / f"{stem}-{_sha256(path)}-{name.replace(':', '_').replace('/', '_')}.jsonl"
     if cache and cfile.exists():
         meta, *lines = cfile.read_text(encoding="utf-8").splitlines()
         outs = [[tuple(x) for x in json.loads(line)] for line in lines]

@@ -126,9 +126,10 @@ class LidStage(Stage):
 
     def versions(self) -> dict:
         from corpus_tools.lid.combine import COMBINER_FILE, load_combiner
+        from corpus_tools.stages.lid import RULE
 
         model = load_combiner(str(COMBINER_FILE))
-        return {"rules": ["lid_cascade_v1"], "identifier": "combined:" + "+".join(model["backends"]),
+        return {"rules": [RULE], "identifier": "combined:" + "+".join(model["backends"]),
                 "thresholds": "language_ids/lid_thresholds.tsv"}
 
     def old_values(self, ctx: Context) -> dict:

@@ -13,13 +13,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from datatrove.data import Document
+from datatrove.data import Document, DocumentsPipeline
 
-from corpus_tools.document import DocumentStep, exclude
+from corpus_tools.document import DocumentStep, exclude, is_excluded
 from corpus_tools.errors import ConfigError
 from corpus_tools.languages import OTHER, is_target, label_for, lid176_iso639_3
+from corpus_tools.lid.combine import lid_thresholds
 
 STAGE = "lid"
+RULE = "lid_cascade_v2"   # v2: logistic-regression stacker per stage, confusable-group threshold
 
 
 def lid176_path() -> Path:
@@ -77,18 +79,7 @@ SHORT_CHARS = 50       # issue 12: documents under ~50 characters are flagged `s
 MIXED_MIN_CHARS = 100  # paragraphs shorter than this are too short to disagree with confidence
 MIXED_MIN_SCORE = 0.9  # a paragraph disagrees only when the first cascade stage is this sure
 MAX_PARAGRAPHS = 20    # paragraph checks are capped so one long page cannot stall a worker
-
-
-@lru_cache(maxsize=1)
-def lid_thresholds() -> dict[str, float]:
-    """label -> minimum combined posterior (language_ids/lid_thresholds.tsv, with each number's source)."""
-    from corpus_tools.languages import LANGUAGE_IDS, read_tsv, registry
-
-    rows = {r["label"]: float(r["min_score"]) for r in read_tsv(LANGUAGE_IDS / "lid_thresholds.tsv")}
-    unknown = set(rows) - set(registry())
-    if unknown:
-        raise ConfigError(f"lid_thresholds.tsv has labels outside the registry: {sorted(unknown)}")
-    return rows
+BATCH_SIZE = 256       # documents identified together (one backend call per cascade stage)
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +105,8 @@ class CascadeLid(DocumentStep):
     prior_weight: how many times likelier a hinted language becomes, default 3 (a weak prior: it moves only
       close calls between related languages).
     Flags in `lang_flags`: `short` (< 50 chars), `mixed` (a confident paragraph disagrees with the
-    document label), `below_threshold` (posterior under language_ids/lid_thresholds.tsv).
+    document label), `below_threshold` (its confusable group holds less of the posterior than
+    language_ids/lid_thresholds.tsv asks).
     """
 
     name = "CascadeLid"
@@ -129,6 +121,7 @@ class CascadeLid(DocumentStep):
         self.prior_weight = prior_weight
         lid_thresholds()  # fail at start-up on a bad data file, not on the first document
         self._lid = None
+        self._quick = None
 
     @property
     def lid(self):
@@ -150,40 +143,67 @@ class CascadeLid(DocumentStep):
             out.extend(cctld_languages().get(doc.metadata["domain"].rsplit(".", 1)[-1].lower(), []))
         return out
 
-    def paragraph_labels(self, text: str, doc_label: str) -> tuple[list[dict], bool]:
+    @property
+    def quick(self):
+        """The first cascade stage alone (all stages in paragraph mode): cheap, and enough to disagree."""
         from corpus_tools.lid.combine import CombinedLid
 
-        quick = CombinedLid.__new__(CombinedLid)  # first cascade stage only: cheap, and enough to disagree
-        quick.__dict__.update(self.lid.__dict__)
-        quick.order = self.lid.order[:1] if not self.paragraph_mode else self.lid.order
-        out, mixed_chars, total = [], 0, 0
-        for para in [p for p in paragraphs(text) if len(p) >= MIXED_MIN_CHARS][:MAX_PARAGRAPHS]:
-            r = quick.identify(para)
-            out.append({"label": r.label, "score": r.score, "n_chars": len(para)})
-            total += len(para)
-            if r.label != doc_label and r.score >= MIXED_MIN_SCORE:
-                mixed_chars += len(para)
-        # mixed: confident disagreement over at least a fifth of the checked text
-        return out, bool(total) and mixed_chars >= 0.2 * total
+        if self._quick is None:
+            self._quick = CombinedLid.__new__(CombinedLid)
+            self._quick.__dict__.update(self.lid.__dict__)
+            self._quick.order = self.lid.order if self.paragraph_mode else self.lid.order[:1]
+        return self._quick
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        """Documents are identified BATCH_SIZE at a time (one backend call per cascade stage per batch),
+        and passed on in their order."""
+        batch: list[Document] = []
+        for doc in data:
+            batch.append(doc)
+            if len(batch) == BATCH_SIZE:
+                yield from self.process_batch(batch)
+                batch = []
+        yield from self.process_batch(batch)
 
     def process(self, doc: Document) -> None:
+        self.process_batch([doc])
+
+    def process_batch(self, docs: list[Document]) -> list[Document]:
+        live = [d for d in docs if not is_excluded(d)]
+        with self.track_time():
+            texts = [d.text or "" for d in live]
+            results = self.lid.identify_batch(texts, [self.hints(d) for d in live])
+            paras = [[p for p in paragraphs(t) if len(p) >= MIXED_MIN_CHARS][:MAX_PARAGRAPHS] if "\n" in t else []
+                     for t in texts]
+            flat = self.quick.identify_batch([p for ps in paras for p in ps]) if any(paras) else []
+            for doc, r, ps in zip(live, results, paras):
+                checked, flat = flat[:len(ps)], flat[len(ps):]
+                self.annotate(doc, r, [(p, c) for p, c in zip(ps, checked)])
+        for doc in live:
+            self.count(doc)
+        return docs
+
+    def annotate(self, doc: Document, r, checked: list) -> None:
         text = doc.text or ""
-        r = self.lid.identify(text, hints=self.hints(doc))
+        # mixed: confident disagreement over at least a fifth of the checked text
+        total = sum(len(p) for p, _ in checked)
+        disagree = sum(len(p) for p, c in checked if c.label != r.label and c.score >= MIXED_MIN_SCORE)
+        mixed = bool(total) and disagree >= 0.2 * total
         flags = []
         if len(text.strip()) < SHORT_CHARS:
             flags.append("short")
-        paras, mixed = self.paragraph_labels(text, r.label) if text.count("\n") else ([], False)
         if mixed:
             flags.append("mixed")
         if self.paragraph_mode:
-            doc.metadata["lang_paragraphs"] = paras
+            doc.metadata["lang_paragraphs"] = [{"label": c.label, "score": c.score, "n_chars": len(p)}
+                                               for p, c in checked]
         doc.metadata["lang_top"] = [{"label": lab, "score": s} for lab, s in r.top]
         doc.metadata["lang_score"] = r.score
         evidence = {"label": r.top[0][0], "score": r.score, "top": [[lab, s] for lab, s in r.top],
                     "backends": r.backends_run}
-        if r.label != OTHER and r.score < lid_thresholds().get(r.label, 0.0):
+        if r.below_threshold:
             flags.append("below_threshold")
-            evidence["threshold"] = lid_thresholds()[r.label]
+            evidence["threshold"] = lid_thresholds()[r.top[0][0]]
             reason = "below_lid_threshold"
         elif r.label == OTHER:
             reason = "non_target_language"
@@ -196,4 +216,4 @@ class CascadeLid(DocumentStep):
         doc.metadata["lang_flags"] = flags
         self.stat_update(reason)
         if not self.keep_other:
-            exclude(doc, STAGE, reason, rule="lid_cascade_v1", evidence=evidence)
+            exclude(doc, STAGE, reason, rule=RULE, evidence=evidence)
