@@ -65,16 +65,14 @@ def file_uses_no(path: str | Path) -> bool:
         return any(line.startswith("no\t") for line in fh)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
 def cached_outputs(name: str, path: Path, texts: list[str], predict, cache: bool = True,
                    part: str = "") -> tuple[list, float]:
     """Top-3 outputs of backend `name` for every text derived from dev file `path` (`part` names a derived
-    set, e.g. "long"), from the cache when it has them; (outputs, seconds)."""
+    set, e.g. "long"), from the cache when it has them; (outputs, seconds). The cache is keyed by the texts
+    themselves (a sample of another size is another entry); delete build/lid-cache after changing a backend."""
     stem = f"{path.stem}-{part}" if part else path.stem
-    cfile = CACHE_DIR / f"{stem}-{_sha256(path)}-{name.replace(':', '_').replace('/', '_')}.jsonl"
+    key = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
+    cfile = CACHE_DIR / f"{stem}-{key}-{name.replace(':', '_').replace('/', '_')}.jsonl"
     if cache and cfile.exists():
         meta, *lines = cfile.read_text(encoding="utf-8").splitlines()
         outs = [[tuple(x) for x in json.loads(line)] for line in lines]

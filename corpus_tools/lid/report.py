@@ -39,7 +39,6 @@ EVAL_MD = LANGUAGE_IDS / "EVAL.md"
 P_EXIT = {"lid176": {"short": 0.995, "long": 0.98}, "lid176+py3langid": {"short": 0.95, "long": 0.5}}
 L2 = 1e-5
 LONG_ROW_CHARS = 2 * SAMPLE_CHARS
-SAMPLE_TAG = f"raw-s{SAMPLE_CHARS}w{WINDOWS}"
 
 
 def classes() -> list[str]:
@@ -74,7 +73,7 @@ def _dataset(name: str, rows: list[tuple[str, str]], folds: list[int], path: Pat
     samples = [sample_text(t) for _, t in rows]
     outs, secs = {}, {}
     for b in BACKENDS:
-        outs[b], secs[b] = cached_outputs(f"{b}-{SAMPLE_TAG}", path, samples, get_backend(b).predict, part=part)
+        outs[b], secs[b] = cached_outputs(b, path, samples, get_backend(b).predict, part=part)
     scripts = [script_of(x) for x in samples]
     gold = [g for g, _ in rows]
     d = {"name": name, "path": path, "gold": gold, "texts": samples, "outs": outs, "secs": secs,
