@@ -56,8 +56,9 @@ def fold_of(text: str) -> int:
     return zlib.crc32(text.encode("utf-8")) % 2
 
 
-def long_rows(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Consecutive rows of one language and fold joined until >= LONG_ROW_CHARS (each row used once)."""
+def long_rows(rows: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """(code, text, fold): consecutive rows of one language and fold joined until >= LONG_ROW_CHARS (each
+    row used once)."""
     out, open_ = [], {}
     for code, text in rows:
         key = (code, fold_of(text))
