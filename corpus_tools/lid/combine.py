@@ -41,7 +41,7 @@ VERSION = "lid_combiner_v2"
 # windows (start, middle, end) cut at spaces. fastText's and py3langid's cost is linear in the length.
 SAMPLE_CHARS = 300
 WINDOWS = 3
-SCRIPTS = ("Latn", "Cyrl", "Grek", "Armn", "Geor")
+FEATURE_SCRIPTS = ("Latn", "Cyrl", "Grek", "Armn", "Geor")   # one-hot in the features; others: all zero
 LENGTH_BINS = (50, 100, 200)   # sample length in characters: < 50, < 100, < 200, longer
 LONG = LENGTH_BINS[-1]         # a sample this long is "long": its own exit thresholds and feature blocks
 
@@ -100,7 +100,7 @@ class Features:
     non-target labels, top-1 score]; the same blocks again, non-zero only for a long sample (>= the last
     LENGTH_BINS edge: a backend that is unreliable on a sentence can be trusted on a paragraph); per pair of
     backends the product of their scores for each target code (their agreement); the script one-hot
-    (SCRIPTS), the length-bin one-hot, a bias.
+    (FEATURE_SCRIPTS), the length-bin one-hot, a bias.
     """
 
     def __init__(self, backends: tuple[str, ...], codes: list[str]):
@@ -111,7 +111,7 @@ class Features:
         self.pairs = [(i, j) for j in range(len(backends)) for i in range(j)]
         self.scores = len(backends) * self.block
         self.tail = 2 * self.scores + len(self.pairs) * self.n_codes
-        self.size = self.tail + len(SCRIPTS) + len(LENGTH_BINS) + 2
+        self.size = self.tail + len(FEATURE_SCRIPTS) + len(LENGTH_BINS) + 2
 
     def vector(self, raw: dict[str, list[tuple[str, float]]], script: str, n_chars: int) -> np.ndarray:
         x = np.zeros(self.size)
@@ -130,9 +130,9 @@ class Features:
         for k, (i, j) in enumerate(self.pairs):
             base = 2 * self.scores + k * n
             x[base:base + n] = x[i * self.block:i * self.block + n] * x[j * self.block:j * self.block + n]
-        if script in SCRIPTS:
-            x[self.tail + SCRIPTS.index(script)] = 1
-        x[self.tail + len(SCRIPTS) + sum(n_chars >= e for e in LENGTH_BINS)] = 1
+        if script in FEATURE_SCRIPTS:
+            x[self.tail + FEATURE_SCRIPTS.index(script)] = 1
+        x[self.tail + len(FEATURE_SCRIPTS) + sum(n_chars >= e for e in LENGTH_BINS)] = 1
         x[-1] = 1
         return x
 

@@ -18,19 +18,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from corpus_tools.errors import InputError
-from corpus_tools.languages import OTHER, eval_code, registry
+from corpus_tools.languages import OTHER, confusable_groups, eval_code, registry
 
-# The confusable groups of issue 12, as dev-file codes.
-GROUPS = {
-    "hr/bs/sr/cnr": ["hr", "bs", "sr", "cnr"],
-    "cs/sk": ["cs", "sk"],
-    "da/nb/nn": ["da", "nb", "nn"],
-    "gl/pt/es": ["gl", "pt", "es"],
-    "ca/es": ["ca", "es"],
-    "et/fi": ["et", "fi"],
-    "be/ru/uk": ["be", "ru", "uk"],
-    "mk/bg": ["mk", "bg"],
-}
+def groups() -> dict[str, list[str]]:
+    """The confusable groups (language_ids/confusable_groups.tsv) in dev-file codes (`hr`, `cnr`)."""
+    code = {x.iso639_3: x.iso639_1 or x.iso639_3 for x in registry().values()}
+    return {name: [code[c] for c in codes] for name, codes in confusable_groups().items()}
 CACHE_DIR = Path(__file__).resolve().parents[2] / "build" / "lid-cache"
 
 
@@ -118,7 +111,7 @@ def score(gold: list[str], pred: list[str], seconds: float, uses_no: bool = Fals
         return {k: round(sum(v[k] for v in vals) / len(vals), 4) for k in ("precision", "recall", "f1")}
 
     confusion = {}
-    for gname, codes in GROUPS.items():
+    for gname, codes in groups().items():
         if not any(c in present for c in codes):
             continue
         table = defaultdict(Counter)

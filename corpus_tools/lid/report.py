@@ -23,20 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools.languages import LANGUAGE_IDS, OTHER, registry
+from corpus_tools.languages import LANGUAGE_IDS, OTHER, registry, target_codes
 from corpus_tools.lid.backends import BACKENDS, get_backend, script_of
-from corpus_tools.languages import target_codes
 from corpus_tools.lid.combine import (COMBINER_FILE, LONG, SAMPLE_CHARS, VERSION, WINDOWS, Abstain, Features,
                                       sample_text, softmax)
-from corpus_tools.lid.evaluate import (GROUPS, cached_outputs, eu24_codes, file_uses_no, read_dev, score,
-                                       to_eval_codes)
+from corpus_tools.lid.evaluate import (cached_outputs, eu24_codes, file_uses_no, groups, read_dev,
+                                       score, to_eval_codes)
 from corpus_tools.lid.stacking import fit_softmax
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "lid"
 DEV_FILES = ("ud_treebanks.tsv", "udhr.tsv")
 EVAL_MD = LANGUAGE_IDS / "EVAL.md"
 # Exit thresholds per cascade stage (the last stage always decides) and sample length (short < LONG chars).
-P_EXIT = {"lid176": {"short": 0.995, "long": 0.98}, "lid176+py3langid": {"short": 0.95, "long": 0.5}}
+P_EXIT = {"lid176": {"short": 0.999, "long": 0.98}, "lid176+py3langid": {"short": 0.95, "long": 0.5}}
 L2 = 1e-5
 LONG_ROW_CHARS = 2 * SAMPLE_CHARS
 
@@ -226,7 +225,7 @@ def measure_priors(datasets: list[dict], fitted: dict) -> list[str]:
     """Markdown rows: macro F1 and per-language F1 with the `<html lang>`/ccTLD prior off, with a correct hint
     on every row, and with a misleading hint (a confusable neighbour) on every row of a group."""
     neighbour = {}
-    for codes in GROUPS.values():
+    for codes in groups().values():
         for c in codes:
             neighbour.setdefault(c, next(x for x in codes if x != c))
     cls = classes()
@@ -287,10 +286,11 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              "- Every backend runs on **every row**, on the sample `CombinedLid` gives it (texts over "
              f"{SAMPLE_CHARS} characters: {WINDOWS} windows from start, middle and end); F1 in %, per the file's "
              "ISO 639-1 codes (`nb` = Bokmål). A backend's label outside the registry counts as `other`.",
-             f"- `combined` = `CombinedLid`: cascade lid176 → py3langid → lingua; after each backend a multinomial "
-             f"logistic regression (one per stage) over the scores of the backends run so far (each target code's "
-             f"score, non-target mass, top-1 score, pairwise agreement per code, script, length bin) gives a "
-             f"posterior over the registry labels and `other`; the cascade stops once the posterior reaches the stage's exit threshold (short / long sample: "
+             "- `combined` = `CombinedLid`: cascade lid176 → py3langid → lingua; after each backend a multinomial "
+             "logistic regression (one per stage) over the scores of the backends run so far (each target code's "
+             "score, non-target mass, top-1 score, the same on long samples, pairwise agreement per code, script, "
+             "length bin) gives a posterior over the registry labels and `other`; the cascade stops once the "
+             "posterior reaches the stage's exit threshold (short / long sample: "
              + "; ".join(f"after {s} {v['short']} / {v['long']}" for s, v in p_exit.items()) + f"); the best "
              f"label is kept when its confusable group holds >= {MIN_GROUP_POSTERIOR} of the posterior "
              "(lid_thresholds.tsv), else `other`. Script is part of the label: UDHR `bs` includes Cyrillic "
@@ -300,7 +300,7 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              "behaviour). Figures here are 2-fold cross-fitted: each row is identified by weights fitted on the other "
              "half of both files (split by a hash of the text; long rows follow their rows), so no row is scored by "
              "weights that saw it. The shipped `lid_combiner.json` is fitted on all rows. Choices made while looking "
-             "at these cross-fitted figures: L2 (1e-3 … 1e-6 tried), p_exit (0.9 … 0.999), the agreement features "
+             "at these cross-fitted figures: L2 (1e-3 … 1e-6 tried), the exit thresholds (0.9 … 0.999), the agreement features "
              "and the group rule (0.3 … 0.5 tried); the rule's 0.5 and the sample size were fixed before.",
              "- docs/s: single process on this machine (2 cores) on the dev rows (sentences/paragraphs); combined = "
              "the measured per-row cost of each backend it actually ran. 1 kB documents: benchmarks/RESULTS.md.",
@@ -335,7 +335,7 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
         lines += ["", "Confusable groups (group accuracy %: gold in group and prediction in group; then combined's "
                   "confusion, rows gold, `outside` = any label outside the group):", "",
                   "| group | " + " | ".join(names) + " | combined confusion |", "|---" * (len(names) + 2) + "|"]
-        for g in GROUPS:
+        for g in groups():
             if g not in r["combined"]["confusion"]:
                 continue
             accs = " | ".join(_pct(r[n]["confusion"][g]["group_accuracy"]) for n in names)
