@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import write_section  # noqa: E402
 from corpus_tools.languages import eval_code  # noqa: E402
-from corpus_tools.lid.combine import CombinedLid, sample_text  # noqa: E402
+from corpus_tools.lid.combine import BATCH_SIZE, CombinedLid, sample_text  # noqa: E402
 from corpus_tools.lid.evaluate import read_dev  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "lid" / "ud_treebanks.tsv"
@@ -77,9 +77,8 @@ def main() -> None:
         rates[f"{name}, cascade sample"] = rate(lambda xs: [be.predict(d, k=3) for d in xs], samples[part])
     base = rates["lid176, whole document"]
     rates["combined, one at a time"] = rate(lambda xs: [lid.identify(d) for d in xs], docs)
-    rates["combined, batches of 256"] = rate(
-        lambda xs: [r for i in range(0, len(xs), 256) for r in lid.identify_batch(xs[i:i + 256])], docs)
-    results = [r for i in range(0, len(docs), 256) for r in lid.identify_batch(docs[i:i + 256])]
+    rates[f"combined, batches of {BATCH_SIZE}"] = rate(lid.identify_batch, docs)
+    results = lid.identify_batch(docs)
     calls = Counter(b for r in results for b in r.backends_run)
     correct = sum(eval_code(r.label) == g for r, g in zip(results, gold)) if results else 0
     lid176 = lid.backend("lid176")
@@ -87,7 +86,7 @@ def main() -> None:
     for name, r in rates.items():
         rows.append(f"| {name} | {r:,.0f} | {r / base:.2f} |")
     mean_chars = sum(map(len, docs)) / len(docs)
-    best = max(rates["combined, one at a time"], rates["combined, batches of 256"])
+    best = max(rates["combined, one at a time"], rates[f"combined, batches of {BATCH_SIZE}"])
     md = "\n".join([
         f"{len(docs)} documents of ~{mean_chars:.0f} characters (UD sentences joined per language, "
         f"{len(set(gold))} languages), one process, best of 3 passes.",

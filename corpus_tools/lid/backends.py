@@ -96,7 +96,7 @@ class FastTextBackend(LidBackend):
         lines = [clean(t) for t in texts]
         labels, scores = self.model.predict(lines, k=k)      # one call into fastText for the batch
         scripts = [s or script_of(line) for s, line in zip(scripts or [None] * len(lines), lines)]
-        return [[(f"{self._code(lab)}_{script}", min(float(s), 1.0)) for lab, s in zip(labs, scs)]
+        return [[(_with_script(self._code(lab), script), min(float(s), 1.0)) for lab, s in zip(labs, scs)]
                 for labs, scs, script in zip(labels, scores, scripts)]
 
 

@@ -28,7 +28,7 @@ def predict_all(backend: str, texts: list[str]) -> tuple[list[str], float]:
 
         lid = CombinedLid()
         t0 = time.perf_counter()
-        labels = [r.label for i in range(0, len(texts), 256) for r in lid.identify_batch(texts[i:i + 256])]
+        labels = [r.label for r in lid.identify_batch(texts)]
         return labels, time.perf_counter() - t0
     be = get_backend(backend)
     t0 = time.perf_counter()

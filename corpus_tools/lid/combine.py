@@ -44,6 +44,7 @@ WINDOWS = 3
 FEATURE_SCRIPTS = ("Latn", "Cyrl", "Grek", "Armn", "Geor")   # one-hot in the features; others: all zero
 LENGTH_BINS = (50, 100, 200)   # sample length in characters: < 50, < 100, < 200, longer
 LONG = LENGTH_BINS[-1]         # a sample this long is "long": its own exit thresholds and feature blocks
+BATCH_SIZE = 256               # texts identified together: one backend call per cascade stage
 
 
 def sample_text(text: str, n: int = SAMPLE_CHARS, windows: int = WINDOWS) -> str:
@@ -189,8 +190,7 @@ class CombinedLid:
         self.classes = list(model["classes"])
         codes = list(model["codes"])
         self.features = [Features(self.order[:i + 1], codes) for i in range(len(self.order))]
-        self.weights = [np.asarray(model["weights"]["+".join(self.order[:i + 1])], dtype=np.float64)
-                        for i in range(len(self.order))]
+        self.weights = [np.asarray(model["weights"][s], dtype=np.float64) for s in stages]
         self.prior_weight = prior_weight
         self.abstain = Abstain(self.classes)
         self._backends: dict[str, LidBackend] = {}
@@ -211,15 +211,20 @@ class CombinedLid:
         return self.identify_batch([text], [hints])[0]
 
     def identify_batch(self, texts: list[str], hints: list[list[str] | None] | None = None) -> list[LidResult]:
-        """`identify` for many texts at once: each cascade stage runs its backend on all the texts still
-        undecided in one call, and scores them with one matrix product (the pipeline stage passes batches)."""
+        """`identify` for many texts, BATCH_SIZE at a time: each cascade stage runs its backend on all the
+        texts of a batch still undecided in one call, and scores them with one matrix product."""
+        hints = hints or [None] * len(texts)
+        return [r for i in range(0, len(texts), BATCH_SIZE)
+                for r in self._identify_chunk(texts[i:i + BATCH_SIZE], hints[i:i + BATCH_SIZE])]
+
+    def _identify_chunk(self, texts: list[str], hints: list[list[str] | None]) -> list[LidResult]:
         if not texts:
             return []
         samples = [sample_text(t) for t in texts]
         scripts = [script_of(s) for s in samples]
         lengths = [len(s) for s in samples]
         long = np.array(lengths) >= LONG
-        priors = [self._log_prior(h) for h in (hints or [None] * len(texts))]
+        priors = [self._log_prior(h) for h in hints]
         raws: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
         post = np.zeros((len(texts), len(self.classes)))
         todo = np.arange(len(texts))

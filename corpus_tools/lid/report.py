@@ -19,6 +19,7 @@ import argparse
 import json
 import time
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +28,8 @@ from corpus_tools.languages import LANGUAGE_IDS, OTHER, registry, target_codes
 from corpus_tools.lid.backends import BACKENDS, get_backend, script_of
 from corpus_tools.lid.combine import (COMBINER_FILE, LONG, SAMPLE_CHARS, VERSION, WINDOWS, Abstain, Features,
                                       sample_text, softmax)
-from corpus_tools.lid.evaluate import (cached_outputs, eu24_codes, file_uses_no, groups, read_dev,
-                                       score, to_eval_codes)
+from corpus_tools.lid.evaluate import (cached_outputs, eu24_codes, file_uses_no, groups, read_dev, score,
+                                       to_eval_codes)
 from corpus_tools.lid.stacking import fit_softmax
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "lid"
@@ -44,10 +45,15 @@ def classes() -> list[str]:
     return list(registry()) + [OTHER]
 
 
+@lru_cache(maxsize=1)
+def _dev_codes() -> dict[str, str]:
+    """Dev-file code (ISO 639-1, else 639-3) -> ISO 639-3, for the target languages."""
+    return {(x.iso639_1 or x.iso639_3): x.iso639_3 for x in registry().values()}
+
+
 def gold_class(code: str, script: str) -> str:
     """Target language -> its registry label with the measured script (`srp_Cyrl`); anything else `other`."""
-    by1 = {(x.iso639_1 or x.iso639_3): x.iso639_3 for x in registry().values()}
-    label = f"{by1[code]}_{script}" if code in by1 else OTHER
+    label = f"{_dev_codes().get(code)}_{script}"
     return label if label in registry() else OTHER
 
 
@@ -76,9 +82,10 @@ def _dataset(name: str, rows: list[tuple[str, str]], folds: list[int], path: Pat
         outs[b], secs[b] = cached_outputs(b, path, samples, get_backend(b).predict, part=part)
     scripts = [script_of(x) for x in samples]
     gold = [g for g, _ in rows]
-    d = {"name": name, "path": path, "gold": gold, "texts": samples, "outs": outs, "secs": secs,
+    index = {c: i for i, c in enumerate(classes())}
+    d = {"name": name, "path": path, "gold": gold, "outs": outs, "secs": secs,
          "scripts": scripts, "n_chars": [len(s) for s in samples], "folds": folds,
-         "y": np.array([classes().index(gold_class(g, s)) for g, s in zip(gold, scripts)])}
+         "y": np.array([index[gold_class(g, s)] for g, s in zip(gold, scripts)])}
     d["X"] = [matrices(d, stage) for stage in range(len(BACKENDS))]
     return d
 
@@ -157,9 +164,7 @@ def combined_crossfit(datasets: list[dict], p_exit: dict = P_EXIT, priors=None, 
     for fold in (0, 1):
         weights = fitted[fold] if fitted else fit(datasets, fold)
         for d, o in zip(datasets, out):
-            prior = None
-            if priors is not None and priors(d) is not None:
-                prior = np.log(prior_weight) * priors(d)
+            prior = None if priors is None else np.log(prior_weight) * priors(d)
             pred, sc, runs = cascade(posteriors(d, weights, prior), np.array(d["n_chars"]) >= LONG, p_exit)
             for i, f in enumerate(d["folds"]):
                 if f == fold:

@@ -19,7 +19,7 @@ from datatrove.data import Document, DocumentsPipeline
 from corpus_tools.document import DocumentStep, exclude, is_excluded
 from corpus_tools.errors import ConfigError
 from corpus_tools.languages import OTHER, is_target, label_for, lid176_iso639_3
-from corpus_tools.lid.combine import lid_thresholds
+from corpus_tools.lid.combine import BATCH_SIZE, lid_thresholds
 
 STAGE = "lid"
 RULE = "lid_cascade_v2"   # v2: logistic-regression stacker per stage, confusable-group threshold
@@ -80,7 +80,6 @@ SHORT_CHARS = 50       # issue 12: documents under ~50 characters are flagged `s
 MIXED_MIN_CHARS = 100  # paragraphs shorter than this are too short to disagree with confidence
 MIXED_MIN_SCORE = 0.9  # a paragraph disagrees only when the first cascade stage is this sure
 MAX_PARAGRAPHS = 20    # paragraph checks are capped so one long page cannot stall a worker
-BATCH_SIZE = 256       # documents identified together (one backend call per cascade stage)
 
 
 @lru_cache(maxsize=1)
@@ -149,15 +148,15 @@ class CascadeLid(DocumentStep):
         """The first cascade stage alone (all stages in paragraph mode): cheap, and enough to disagree."""
         from corpus_tools.lid.combine import CombinedLid
 
+        if self.paragraph_mode:
+            return self.lid
         if self._quick is None:
-            self._quick = CombinedLid.__new__(CombinedLid)
-            self._quick.__dict__.update(self.lid.__dict__)
-            self._quick.order = self.lid.order if self.paragraph_mode else self.lid.order[:1]
+            self._quick = CombinedLid(backends=self.lid.order[:1])
         return self._quick
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        """Documents are identified BATCH_SIZE at a time (one backend call per cascade stage per batch),
-        and passed on in their order."""
+        """Documents are identified BATCH_SIZE at a time (`CombinedLid.identify_batch`), and passed on in
+        their order."""
         batch: list[Document] = []
         for doc in data:
             batch.append(doc)
