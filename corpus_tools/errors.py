@@ -33,3 +33,10 @@ class VerificationError(CorpusError):
     """A digest, hash or conservation check failed."""
 
     exit_code = 1
+
+
+def describe_error(error: BaseException, message: str | None = None, limit: int = 160) -> str:
+    """`Type: message` on one ASCII line of at most `limit` characters, for ledger evidence and logs. The
+    message (default `str(error)`) is cut short because some libraries quote their input in it."""
+    msg = " ".join((str(error) if message is None else message).split()).encode("ascii", "replace").decode("ascii")
+    return f"{type(error).__name__}: {msg[:limit]}".rstrip(": ")

@@ -23,6 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from corpus_tools import storage
 from corpus_tools.document import exclude
+from corpus_tools.errors import describe_error
 from corpus_tools.readers.decode import decode_html
 from corpus_tools.urls import registered_domain
 
@@ -75,6 +76,8 @@ class WarcRecordReader(PipelineStep):
         self.max_payload_bytes = max_payload_bytes
         self.limit = limit
         self._arc = False  # the file being read is ARC (its records get pointer-derived ids)
+        self._short_end: int | None = None  # end of a record whose Content-Length was too short
+        self._overlong = False  # the last record's Content-Length ran into the next record
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
@@ -108,6 +111,7 @@ class WarcRecordReader(PipelineStep):
             it = QuietArchiveIterator(stream, arc2warc=True, check_digests=False)
             end_of_last = start
             error: Exception | None = None
+            self._short_end, self._overlong = None, False
             try:
                 for record in it:
                     if start == 0 and end_of_last == 0 and stream.head is not None:
@@ -119,12 +123,20 @@ class WarcRecordReader(PipelineStep):
                         # re-read is worthless, so the region becomes damage and the scan moves forward
                         raise ValueError(f"record boundaries lost (warcio reported offset {off}, length {length})")
                     end_of_last = off + length
+                    if self._short_end is not None:
+                        self._short_end = end_of_last
                     yield doc
+                    if self._overlong:  # the next record starts inside this one: read it from its own start
+                        return _find_next_record(path, off + 1)
                 stream.drain()
             except Exception as e:  # warcio raises many types on damaged input; all are handled the same way
                 error = e
             if error is None and stream.last_data_end <= end_of_last:
                 return None
+            if self._short_end == end_of_last:
+                # the rest of a record whose Content-Length was too short: that record is already the
+                # `truncated_record` row, so its leftover bytes are not counted as one more record
+                return _find_next_record(path, end_of_last + 1)
             if error is None:
                 error = EOFError(f"{stream.last_data_end - end_of_last} bytes after the last complete record "
                                  "are not a readable record (file cut off inside a record)")
@@ -153,7 +165,7 @@ class WarcRecordReader(PipelineStep):
             "content_type": content_type,
             "warc_type": rec_type,
         }
-        text, reason, evidence = "", None, None
+        text, reason, evidence, payload = "", None, None, b""
         is_http_response = rec_type == "response" and record.http_headers is not None and status is not None
         declared = record.length or 0
         if not is_http_response:
@@ -183,14 +195,26 @@ class WarcRecordReader(PipelineStep):
                     m = _HTML_LANG.search(text[:8192])
                     meta["html_lang"] = m.group(1).lower().replace("_", "-") if m else None
         # the pointer is known only once the record has been read to its end
+        misframed_before = it.err_count
         meta["warc_offset"] = it.get_record_offset()
         meta["warc_length"] = it.get_record_length()
         missing = getattr(record.raw_stream, "limit", 0) or 0
+        problem = None
         if missing > 0:
-            # the file ends inside this record (a clipped or cut-off crawl): its pointer cannot be re-read,
-            # so it is the damage row for this file, whatever else was decided about it
+            # the file (or gzip member) ends inside this record: a clipped or cut-off crawl, or a
+            # Content-Length larger than the record
+            problem = {"missing_bytes": missing}
+        elif payload and not getattr(it.reader, "decompressor", None) and _EMBEDDED_RECORD.search(payload):
+            # uncompressed WARC: the declared length runs into the next record's header
+            problem, self._overlong = {"problem": "the next record starts inside the declared length"}, True
+        elif it.err_count > misframed_before and not self._arc:
+            # warcio found bytes, not the blank lines that end a record, where Content-Length said the record
+            # ends: the declared length is short and the document would be cut mid-page
+            problem, self._short_end = {"problem": "bytes after the declared end"}, meta["warc_offset"]
+        if problem is not None:
+            # a record whose framing is wrong is not kept cut or padded: it is the damage row for its bytes
             text, reason = "", "truncated_record"
-            evidence = {"offset": meta["warc_offset"], "declared_bytes": declared, "missing_bytes": missing}
+            evidence = {"offset": meta["warc_offset"], "declared_bytes": declared, **problem}
             meta.pop("_http_headers", None)
             self.stat_update("read.truncated_record")
         record_id = h.get_header("WARC-Record-ID")
@@ -225,9 +249,7 @@ class WarcRecordReader(PipelineStep):
 
 def _describe(error: Exception) -> str:
     """Error type and message without the record bytes warcio quotes (they may be personal data)."""
-    msg = str(error).split(", first line")[0].split("first line:")[0]
-    msg = msg.encode("ascii", "replace").decode("ascii")
-    return f"{type(error).__name__}: {msg[:160]}".rstrip(": ")
+    return describe_error(error, str(error).split(", first line")[0].split("first line:")[0])
 
 
 class _TrackedStream:
@@ -261,6 +283,8 @@ class _TrackedStream:
 
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+# the end of one record and the header of the next, inside a payload whose Content-Length was too long
+_EMBEDDED_RECORD = re.compile(rb"\r?\n\r?\nWARC/[01]\.[0-9]+\r?\n(?:[A-Za-z-]+: [^\r\n]*\r?\n){0,20}?WARC-(?:Type|Record-ID): ")
 
 
 def _is_arc(head: bytes) -> bool:

@@ -21,7 +21,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin as _urljoin
+
+
+def urljoin(base: str, url: str) -> str:
+    """A link whose URL cannot be parsed (`http://[ccpa-preferences]`) is no licence: "" instead of ValueError."""
+    try:
+        return _urljoin(base, url)
+    except ValueError:
+        return ""
 
 # ---------------------------------------------------------------------------------------------- URL -> id
 
@@ -257,7 +265,7 @@ def licence_candidates(tree, page_url: str | None) -> list[Candidate]:
     for node in tree.css('script[type="application/ld+json"]'):
         try:
             data = json.loads(node.text() or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested deeper than the parser goes
             continue
         for lic, media in _jsonld_licences(data):
             lid = identify_text(lic)

@@ -30,3 +30,24 @@ def test_undeclared_payload_falls_back_to_utf8_then_detection():
     assert decode_html("<p>Grüße</p>".encode("utf-8"), None) == ("<p>Grüße</p>", "default:utf-8")
     text, source = decode_html(("<p>" + "Привет, как дела? Это русский текст. " * 20 + "</p>").encode("cp1251"), None)
     assert source.startswith("detected:") and "Привет" in text
+
+
+def test_a_utf16_label_on_utf8_bytes_is_not_trusted():
+    raw = PAGE.format(meta="utf-8").encode("utf-8")
+    raw += b" " * (len(raw) % 2)  # even length: utf-16 would decode it "cleanly" into CJK
+    text, source = decode_html(raw, "text/html; charset=utf-16")
+    assert source == "meta:utf-8" and "Grüße aus Köln" in text
+    real = PAGE.format(meta="utf-16").encode("utf-16-le")
+    assert decode_html(real, "text/html; charset=utf-16le") == (PAGE.format(meta="utf-16"), "http:utf-16-le")
+
+
+def test_a_latin1_label_on_utf8_bytes_gives_utf8_not_mojibake():
+    raw = "<p>Grüße aus Köln</p>".encode("utf-8")
+    assert decode_html(raw, "text/html; charset=iso-8859-1") == ("<p>Grüße aus Köln</p>", "default:utf-8")
+    assert decode_html("<p>Grüße</p>".encode("cp1252"), "text/html; charset=iso-8859-1")[0] == "<p>Grüße</p>"
+
+
+def test_utf8_with_one_stray_byte_stays_utf8():
+    raw = ("<p>" + "Grüße aus Köln. " * 50 + "</p>").encode("utf-8") + b"\xff" + "Ελληνικά".encode("utf-8")
+    text, source = decode_html(raw, "text/html; charset=utf-8")
+    assert source == "lenient:utf-8" and "Grüße" in text and "Ελληνικά" in text and text.count("\ufffd") == 1

@@ -132,3 +132,26 @@ def test_clipped_record_is_excluded_as_truncated():
 def test_missing_file_is_a_row_not_the_end_of_the_run(tmp_path):
     docs = read(tmp_path / "gone.warc.gz", WARC_REAL / "warcio" / "example.warc.gz")
     assert reason(docs[0]) == "corrupt_warc" and len(docs) == 7
+
+
+def test_content_length_short_or_long_is_truncated_record_never_a_cut_page_or_an_extra_record():
+    """tests/data/hostile/misframed.warc: a real page with Content-Length 300 bytes short, 120 bytes long, right."""
+    docs = read(TEST_DATA / "hostile" / "misframed.warc")
+    assert [d.metadata["url"].rsplit("=", 1)[1] for d in docs] == ["short", "long", "right"]  # no extra rows
+    short, long_, right = docs
+    assert reason(short) == reason(long_) == "truncated_record" and short.text == long_.text == ""
+    assert evidence(short)["problem"] == "bytes after the declared end"
+    assert evidence(long_)["problem"] == "the next record starts inside the declared length"
+    assert reason(right) is None and right.text.rstrip().endswith("</html>")
+
+
+def test_misframed_records_in_gzip_members_too(tmp_path):
+    import gzip as gz
+
+    raw = (TEST_DATA / "hostile" / "misframed.warc").read_bytes()
+    records = [b"WARC/1.0\r\n" + r for r in raw.split(b"WARC/1.0\r\n") if r]
+    assert len(records) == 3
+    path = tmp_path / "misframed.warc.gz"
+    path.write_bytes(b"".join(gz.compress(r, mtime=0) for r in records))
+    docs = read(path)
+    assert [reason(d) for d in docs] == ["truncated_record", "truncated_record", None]
