@@ -107,15 +107,36 @@ def chart_rights(con) -> Chart:
 
 
 def chart_optout(con) -> Chart:
-    counts: dict[str, int] = {}
-    for reason, n in _rows(con, "SELECT r, count(*) FROM (SELECT unnest(optout_reasons) AS r FROM documents) GROUP BY 1"):
-        counts[f"{reason} (kept, reserved)"] = n
-    for reason, n in _rows(con, "SELECT reason, count(*) FROM exclusions WHERE stage = 'rights' GROUP BY 1"):
-        counts[f"{reason} (excluded)"] = n
-    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    fig = _barh([k for k, _ in items], [v for _, v in items], "documents", "#ffa600")
-    return Chart("optout", "Opt-out signals found", _png(fig),
-                 f"{sum(counts.values()):,} documents with a TDM or AI-training opt-out signal.")
+    """Machine-readable opt-outs per signal (left) and copyright notices (right), never mixed: a notice
+    ("all rights reserved") is not a TDM reservation, it only stops redistribution."""
+    from corpus_tools.release.summary import LEGACY_NOTICE, OPTOUT_ROW, notices, optout_signals
+
+    kept, excluded = optout_signals(con, prefix=False)
+    signals = {**{f"{r} (kept, reserved)": n for r, n in kept.items()}, **{f"{r} (excluded)": n for r, n in excluded.items()}}
+    n_optout = _rows(con, "SELECT count(*) FROM documents WHERE "
+                          f"len(list_filter(coalesce(optout_reasons, []), lambda r: r <> '{LEGACY_NOTICE}')) > 0")[0][0] \
+        + _rows(con, f"SELECT count(*) FROM exclusions WHERE {OPTOUT_ROW}")[0][0]
+    n = notices(con)
+    found = {f"kept, not redistributable, {'trainable' if t == 'true' else 'not trainable (policy)'}": c
+             for t, c in n["kept_train_eligible"].items()}
+    if n["excluded"]:
+        found["excluded (policy)"] = n["excluded"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, max(2.5, 0.32 * max(len(signals), len(found), 1) + 1)))
+    for ax, counts, title, colour in ((axes[0], signals, "machine-readable opt-outs, per signal", "#ffa600"),
+                                      (axes[1], found, "copyright notices (not an opt-out)", "#7a5195")):
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) or [("(none in this run)", 0)]
+        ax.barh(range(len(items)), [v for _, v in items], color=colour)
+        ax.set_yticks(range(len(items)), [k for k, _ in items])
+        ax.invert_yaxis()
+        ax.set_title(title)
+        ax.set_xlabel("documents")
+        for i, (_, v) in enumerate(items):
+            ax.text(v, i, f" {v:,}", va="center", fontsize=8)
+        ax.margins(x=0.15)
+    return Chart("optout", "Opt-out signals and copyright notices", _png(fig),
+                 f"{n_optout:,} documents with a machine-readable TDM or AI-training opt-out (TDMRep, robots.txt, noai, "
+                 f"Content-Usage, Content-Signal). {n['kept'] + n['excluded']:,} documents with an 'all rights reserved' "
+                 "copyright notice: not an opt-out; never redistributed, and trainable unless the policy says otherwise.")
 
 
 def chart_domains(con) -> Chart:
@@ -216,6 +237,11 @@ def build_report(output: str) -> Path:
 
         raise ConfigError("corpus report works on a local output directory: copy the run down first (aws s3 sync)")
     run_json = Path(output, "run.json")
+    if not run_json.is_file() and not any(Path(output, d).is_dir() for d in ("shards", "exclusions")):
+        from corpus_tools.errors import InputError
+
+        raise InputError(f"{output} is not the output of a run (no run.json, shards/ or exclusions/): "
+                         "give the --output directory of a `corpus run`")
     summary = json.loads(run_json.read_text()) if run_json.exists() else {}
     from corpus_tools.audit.store import connect, open_release
 

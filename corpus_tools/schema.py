@@ -48,7 +48,8 @@ RIGHTS = [
     pa.field("licence_evidence", pa.string()),
     pa.field("redistribution", pa.string()),
     pa.field("tdm_reserved", pa.bool_()),
-    pa.field("optout_reasons", pa.list_(pa.string())),
+    pa.field("optout_reasons", pa.list_(pa.string())),     # machine-readable opt-outs only, never a copyright notice
+    pa.field("copyright_notice", pa.bool_()),               # an "all rights reserved" footer: reserved, not an opt-out
     pa.field("train_eligible", pa.bool_()),
     pa.field("policy_version", pa.string()),
     pa.field("optout_evidence", pa.string()),          # JSON: TDMRep state/source, noai, Content-Usage, dated robots verdict

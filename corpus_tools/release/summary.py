@@ -12,8 +12,13 @@ Definitions (each number in the summary is one SQL aggregate over the views `doc
 - top domains: registered domains ranked by UTF-8 bytes (ties by name), the top 10 % (at least one),
   as the template's footnote 16 asks for non-SME providers.
 - crawlers: the warcinfo fields (software, user agent, robots) of every input WARC file (release.json `inputs`).
-- opt-out: ledger rows of the rights stage, per signal (the `reasons` in their evidence, the part before ':'),
-  kept documents per signal in `optout_reasons` (opted-out pages kept as `reserved`), and by `train_eligible`.
+- opt-out (the reservations honoured, §3.1): ledger rows of the rights stage for an opt-out, per signal (the
+  `reasons` in their evidence, the part before ':'), kept documents per signal in `optout_reasons` (opted-out
+  pages kept as `reserved`), and by `train_eligible`. Only machine-readable opt-outs count.
+- copyright notices, listed apart: kept documents with `copyright_notice` ("all rights reserved": never
+  redistributed, trainable unless the policy treats the notice as a reservation), by `train_eligible`, and
+  ledger rows with reason `copyright_notice`. Releases made before rights-policy-v2 recorded the notice as the
+  reason `all_rights_reserved`; it is counted here, never as an opt-out.
 - PII: ledger rows of the pii stage, and the masking counters in `pii_counts` where that column exists.
 """
 
@@ -26,6 +31,8 @@ from datetime import datetime, timezone
 TEMPLATE = "EU AI Office, Explanatory Notice and Template for the Public Summary of Training Content, C(2025) 5235 (24 July 2025)"
 TOP_DOMAIN_FRACTION = 0.10  # footnote 16 of the template (SMEs: 5 % or 1000 domains)
 OPTOUT_STAGES = ("rights", "optout", "robots", "tdmrep")
+NOTICE_REASON = "copyright_notice"      # ledger reason of a page dropped for its notice alone (strict policy, drop)
+LEGACY_NOTICE = "all_rights_reserved"   # how rights-policy-v1 releases wrote the notice into optout_reasons
 ILLEGAL_STAGES = ("quality", "denylist", "safety")
 PII_STAGES = ("pii",)
 BANDS = ((1e9, "less than 1 billion tokens"), (1e13, "1 billion to 10 trillion tokens"), (math.inf, "more than 10 trillion tokens"))
@@ -34,6 +41,10 @@ OPTOUT_MEASURES = (
     "(tdm-reservation), X-Robots-Tag / robots meta noai, IETF AIPREF Content-Usage, Cloudflare Content-Signal, "
     "and robots.txt rules for AI user agents where robots.txt captures are supplied. An opted-out page is not "
     "trainable under DSM Art. 4; its exclusion is recorded in the ledger with the signal as reason.")
+NOTICE_MEASURES = (
+    "A general copyright notice (\"all rights reserved\") is not a reservation by machine-readable means (DSM Art. 4(3), "
+    "Recital 18) and is not counted as an opt-out: such pages are never redistributed (redistribution=reserved) and are "
+    "trainable unless the policy in force treats the notice as a reservation.")
 PII_MEASURES = ("E-mail addresses, public IP addresses, phone numbers and IBANs are masked in the text; only counts "
                 "are kept, never the values.")
 
@@ -84,6 +95,40 @@ def _pii_counts(con) -> dict[str, int]:
     return {}
 
 
+# SQL over the ledger: a rights-stage row is an opt-out unless it was dropped for a notice alone
+_SIGNALS = "json_extract_string(evidence, '$.reasons[*]')"
+OPTOUT_ROW = (f"(stage IN {_in(OPTOUT_STAGES)} AND reason <> '{NOTICE_REASON}' AND "
+              f"coalesce(len(list_filter({_SIGNALS}, lambda r: r <> '{LEGACY_NOTICE}')) > 0, true))")
+NOTICE_ROW = f"(stage IN {_in(OPTOUT_STAGES)} AND NOT {OPTOUT_ROW})"
+
+
+def notice_docs(con) -> str:
+    """SQL condition on `documents`: the page carries a copyright notice (either column layout)."""
+    cols = _columns(con, "documents")
+    has = (["copyright_notice IS TRUE"] if "copyright_notice" in cols else []) + \
+          ([f"list_contains(optout_reasons, '{LEGACY_NOTICE}')"] if "optout_reasons" in cols else [])
+    return "(" + (" OR ".join(has) or "false") + ")"
+
+
+def optout_signals(con, prefix: bool = True) -> tuple[dict[str, int], dict[str, int]]:
+    """(kept documents, ledger rows) per opt-out signal; `prefix`: the part before ':' (robots, not robots:GPTBot).
+    A record with two signals counts under both; a copyright notice is never a signal."""
+    key = "split_part(r, ':', 1)" if prefix else "r"
+    kept = _by(con, f"SELECT {key}, count(*) FROM (SELECT unnest(optout_reasons) AS r FROM documents) "
+                    f"WHERE r <> '{LEGACY_NOTICE}' GROUP BY 1 ORDER BY 1") if "optout_reasons" in _columns(con, "documents") else {}
+    excluded = _by(con, f"SELECT {key}, count(*) FROM (SELECT unnest(coalesce({_SIGNALS}, [reason])) AS r FROM exclusions "
+                        f"WHERE {OPTOUT_ROW}) WHERE r <> '{LEGACY_NOTICE}' GROUP BY 1 ORDER BY 1")
+    return kept, excluded
+
+
+def notices(con) -> dict:
+    """Copyright notices (not opt-outs): kept documents, their train eligibility, and ledger rows."""
+    kept = _by(con, "SELECT CASE WHEN train_eligible THEN 'true' WHEN NOT train_eligible THEN 'false' ELSE 'unknown' END, "
+                    f"count(*) FROM documents WHERE {notice_docs(con)} GROUP BY 1 ORDER BY 1")
+    excluded = int(_scalar(con, f"SELECT count(*) FROM exclusions WHERE {NOTICE_ROW}"))
+    return {"kept": sum(kept.values()), "kept_train_eligible": kept, "excluded": excluded}
+
+
 def compute_summary(con, inputs: list[dict], release_meta: dict) -> dict:
     """The summary as a JSON-able dict (schema manifests/summary.schema.json). Deterministic."""
     n_docs = int(_scalar(con, "SELECT count(*) FROM documents"))
@@ -107,8 +152,7 @@ def compute_summary(con, inputs: list[dict], release_meta: dict) -> dict:
         c["warc_files"] += 1
     excluded = _by(con, "SELECT stage || '/' || reason, count(*) FROM exclusions GROUP BY 1 ORDER BY 1")
     cols = _columns(con, "documents")
-    kept_signals = _by(con, "SELECT split_part(r, ':', 1), count(*) FROM (SELECT unnest(optout_reasons) AS r FROM documents) GROUP BY 1 ORDER BY 1") \
-        if "optout_reasons" in cols else {}
+    kept_signals, excluded_signals = optout_signals(con)
     eligible = _by(con, "SELECT CASE WHEN train_eligible THEN 'true' WHEN NOT train_eligible THEN 'false' ELSE 'unknown' END, count(*) "
                         "FROM documents GROUP BY 1 ORDER BY 1")
     return {
@@ -126,13 +170,11 @@ def compute_summary(con, inputs: list[dict], release_meta: dict) -> dict:
         "optout": {
             "measures": OPTOUT_MEASURES,
             "policy_versions": [r[0] for r in con.execute("SELECT DISTINCT policy_version FROM documents WHERE policy_version IS NOT NULL ORDER BY 1").fetchall()],
-            "excluded": int(_scalar(con, f"SELECT count(*) FROM exclusions WHERE stage IN {_in(OPTOUT_STAGES)}")),
-            # a record excluded for two signals counts under both; the signal is the part before ':' (robots:GPTBot:/x)
-            "excluded_by_signal": _by(con, "SELECT split_part(r, ':', 1), count(*) FROM (SELECT unnest(coalesce("
-                                           "json_extract_string(evidence, '$.reasons[*]'), [reason])) AS r FROM exclusions "
-                                           f"WHERE stage IN {_in(OPTOUT_STAGES)}) GROUP BY 1 ORDER BY 1"),
+            "excluded": int(_scalar(con, f"SELECT count(*) FROM exclusions WHERE {OPTOUT_ROW}")),
+            "excluded_by_signal": excluded_signals,
             "kept_with_signal": kept_signals,
             "train_eligible": eligible,
+            "copyright_notices": notices(con),
         },
         "illegal_content": {"excluded_by_reason": _by(con, f"SELECT stage || '/' || reason, count(*) FROM exclusions WHERE stage IN {_in(ILLEGAL_STAGES)} GROUP BY 1 ORDER BY 1")},
         "pii": {"measures": PII_MEASURES, "masked": _pii_counts(con),
@@ -167,10 +209,16 @@ def render_markdown(s: dict) -> str:
     o = s["optout"]
     lines += ["", "## 3.1 Respect of reservation of rights from the TDM exception", "", o["measures"], "",
               f"- Policy versions: {', '.join(o['policy_versions']) or 'none recorded'}.",
-              f"- Records excluded for an opt-out: {o['excluded']}; per signal: {_kv(o['excluded_by_signal'])}.",
-              f"- Kept documents carrying a signal: {_kv(o['kept_with_signal'])}.",
-              f"- Kept documents by train eligibility: {_kv(o['train_eligible'])}.", "",
-              "## 3.2 Removal of illegal content", "", f"- Excluded: {_kv(s['illegal_content']['excluded_by_reason'])}.", "",
+              f"- Records excluded for an opt-out (reservations honoured): {o['excluded']}; per signal: {_kv(o['excluded_by_signal'])}.",
+              f"- Kept documents carrying an opt-out signal (kept as reserved, for inspection): {_kv(o['kept_with_signal'])}.",
+              f"- Kept documents by train eligibility: {_kv(o['train_eligible'])}.", ""]
+    n = o.get("copyright_notices")
+    if n is not None:
+        lines += ["Copyright notices, listed apart (not opt-outs, not counted above):", "", NOTICE_MEASURES, "",
+                  f"- Kept documents with a copyright notice (not redistributed): {n['kept']}; by train eligibility: "
+                  f"{_kv(n['kept_train_eligible'])}.",
+                  f"- Records excluded for a copyright notice alone (policy choice): {n['excluded']}.", ""]
+    lines += ["## 3.2 Removal of illegal content", "", f"- Excluded: {_kv(s['illegal_content']['excluded_by_reason'])}.", "",
               "## 3.3 Other information: personal data", "", s["pii"]["measures"], "",
               f"- Masked: {_kv(s['pii']['masked'])}. Excluded: {_kv(s['pii']['excluded_by_reason'])}.", "",
               "All exclusions by stage and reason:", ""]

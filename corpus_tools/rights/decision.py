@@ -6,9 +6,14 @@ same columns, so an auditor can re-derive every decision (annotate, then decide)
 - licence: only page-level candidates at or above `licence_min_confidence` count; if the page-level
   candidates of at least medium confidence name different licence families (versions ignored), the
   licence is a disagreement and the class `unknown` (or the most restrictive one if the policy says so).
-- opt-out: each signal the policy enables adds a reason (`tdmrep:http_header`, `robots:GPTBot`, …);
-  any reason -> `redistribution=reserved`, and `train_eligible=false` under `tdm_basis=art4_general`.
-  A permissive licence plus an opt-out: the opt-out wins, `lic_optout_conflict` is recorded.
+- opt-out: each machine-readable signal the policy enables adds a reason (`tdmrep:http_header`,
+  `robots:GPTBot`, …); any reason -> `redistribution=reserved`, and `train_eligible=false` under
+  `tdm_basis=art4_general`. A permissive licence plus an opt-out: the opt-out wins, `lic_optout_conflict`
+  is recorded.
+- copyright notice: an "all rights reserved" footer is not an opt-out and never a reason. It sets
+  `copyright_notice=true` and the class of `all-rights-reserved` (`reserved`: not redistributed); the page
+  stays trainable unless the policy says `all_rights_reserved_optout` (policy-strict-v1), which treats the
+  notice as a reservation of TDM rights (`train_eligible=false`, `optout_evidence.copyright_notice`).
 """
 
 from __future__ import annotations
@@ -83,12 +88,13 @@ def decide(signals: dict | None, url: str | None, fetch_date: str | None, index,
             reasons.extend(f"robots:{a}" for a in robots["ai_disallow"])
         if enabled["robots_star"] and robots["star_disallow"]:
             reasons.append("robots:*")
-    if policy["all_rights_reserved_optout"] and "all-rights-reserved" in lic["families"]:
-        reasons.append("all_rights_reserved")
-
+    notice = "all-rights-reserved" in lic["families"]
+    # a notice counts against training only where the policy says so; it is never an opt-out reason
+    notice_reserves = notice and policy["all_rights_reserved_optout"]
     optout = bool(reasons)
-    redistribution = "reserved" if optout else lic["redistribution"]
-    train_eligible = not optout or policy["tdm_basis"] == "art3_research"
+    reserved = optout or notice_reserves
+    redistribution = "reserved" if reserved else policy["classes"]["all-rights-reserved"] if notice else lic["redistribution"]
+    train_eligible = not reserved or policy["tdm_basis"] == "art3_research"
     optout_evidence = {
         "tdmrep": {k: v for k, v in {**state, "wellknown_rule": wellknown, "wellknown_capture": wellknown_capture,
                                      "nonstandard": tdm.get("nonstandard")}.items() if v not in (None, [], {})},
@@ -97,8 +103,9 @@ def decide(signals: dict | None, url: str | None, fetch_date: str | None, index,
         "robots": robots if robots is not None else "not_checked",
         "robots_agents": policy.agents_version,
         "tdm_basis": policy["tdm_basis"],
+        "copyright_notice": {"location": "footer_text", "treated_as_reservation": notice_reserves} if notice else None,
     }
-    if optout and lic["redistribution"] in ("open", "attribution", "sharealike", "noncommercial", "noderivatives"):
+    if reserved and lic["redistribution"] in ("open", "attribution", "sharealike", "noncommercial", "noderivatives"):
         optout_evidence["lic_optout_conflict"] = True
     evidence = {"candidates": signals.get("licences", []), "chosen": lic["licence"], "confidence": lic["confidence"],
                 "disagreement": lic["disagreement"], "families": lic["families"]}
@@ -108,16 +115,17 @@ def decide(signals: dict | None, url: str | None, fetch_date: str | None, index,
         "redistribution": redistribution,
         "tdm_reserved": None if state["reservation"] is None else state["reservation"] == 1,
         "optout_reasons": reasons,
+        "copyright_notice": notice,
         "train_eligible": train_eligible,
         "policy_version": policy.version,
         "optout_evidence": json.dumps({k: v for k, v in optout_evidence.items() if v is not None}, sort_keys=True),
         "robots_ai_disallow": robots["ai_disallow"] if robots is not None else None,
         "robots_star_disallow": robots["star_disallow"] if robots is not None else None,
     }
-    if optout and policy["optout_action"] == "drop":
+    if reserved and policy["optout_action"] == "drop":
         capture = (robots or {}).get("capture") or {}
         out["_exclusion"] = {
-            "reasons": reasons, "policy_version": policy.version, "tdm_basis": policy["tdm_basis"],
+            "reasons": reasons, "copyright_notice": notice, "policy_version": policy.version, "tdm_basis": policy["tdm_basis"],
             "tdmrep_source": state["source"], "tdm_policy": state["policy"],
             "robots_capture": {k: capture.get(k) for k in ("warc_record_id", "date", "sha256", "status")} if capture else None,
             "robots_http_class": (robots or {}).get("http_class"),

@@ -1,4 +1,8 @@
-"""The rights policy: a versioned JSON file in `manifests/` (default `manifests/policy-v1.json`).
+"""The rights policy: a versioned JSON file in `manifests/` (default `manifests/policy-v2.json`).
+
+Shipped: `policy-v2.json` (`rights-policy-v2`, the default: a copyright notice is not an opt-out),
+`policy-strict-v1.json` (`rights-policy-strict-v1`: rights-policy-v1's decisions, a notice makes a page
+untrainable) and `policy-v1.json` (the first default, kept so that old releases' configs still load).
 
 It says which opt-out signals count, what happens to an opted-out document (`reserve` or `drop`), which
 robots.txt capture is used, how sure a licence must be, and the licence family -> redistribution class
@@ -16,7 +20,8 @@ from pathlib import Path
 from corpus_tools.errors import ConfigError
 
 MANIFESTS = Path(__file__).resolve().parent.parent.parent / "manifests"
-DEFAULT_POLICY = MANIFESTS / "policy-v1.json"
+DEFAULT_POLICY = MANIFESTS / "policy-v2.json"
+STRICT_POLICY = MANIFESTS / "policy-strict-v1.json"
 SCHEMA = MANIFESTS / "policy.schema.json"
 CLASSES = ("open", "attribution", "sharealike", "noncommercial", "noderivatives", "unknown", "reserved")
 

@@ -2,10 +2,12 @@
 
 Runs after language ID. Sets `licence`, `licence_evidence` (JSON: every candidate with location and
 confidence, the chosen one, disagreement), `redistribution`, `tdm_reserved`, `optout_reasons`,
-`train_eligible`, `policy_version`, `optout_evidence` (JSON: TDMRep state and source, noai, Content-Usage,
-the dated robots verdict with its capture), `robots_ai_disallow`, `robots_star_disallow`.
-An opted-out document goes to `redistribution=reserved` (default) or, if the policy says `drop`, to the
-ledger with `exclude(doc, "rights", "optout", …)`. Every document that passes, excluded or not, gets
+`copyright_notice`, `train_eligible`, `policy_version`, `optout_evidence` (JSON: TDMRep state and source, noai,
+Content-Usage, the dated robots verdict with its capture, the copyright notice), `robots_ai_disallow`,
+`robots_star_disallow`. An opted-out document goes to `redistribution=reserved` (default) or, if the policy
+says `drop`, to the ledger with `exclude(doc, "rights", "optout", …)`; a page with only a copyright notice is
+reserved and trainable, unless the policy treats the notice as a reservation (policy-strict-v1: not trainable,
+or ledger reason `copyright_notice` under `drop`). Every document that passes, excluded or not, gets
 `policy_version`, so every exclusion row records the policy in force.
 
 Usage: `RightsDecision(policy_path=None, robots=[robots WARC files])`; the robots.txt index is built once,
@@ -26,7 +28,7 @@ STAGE = "rights"
 
 
 class RightsDecision(DocumentStep):
-    """policy_path: policy file, default manifests/policy-v1.json;
+    """policy_path: policy file, default manifests/policy-v2.json;
     robots: WARC files holding robots.txt (and tdmrep.json) captures of the crawl, default none."""
 
     name = "RightsDecision"
@@ -52,5 +54,8 @@ class RightsDecision(DocumentStep):
         self.stat_update(f"redistribution.{out['redistribution']}")
         for reason in out["optout_reasons"]:
             self.stat_update(f"optout.{reason.split(':')[0]}")
+        if out["copyright_notice"]:
+            self.stat_update("copyright_notice")
         if drop is not None:
-            exclude(doc, STAGE, "optout", rule=self.policy.version, evidence=drop)
+            reason = "optout" if drop["reasons"] else "copyright_notice"
+            exclude(doc, STAGE, reason, rule=self.policy.version, evidence=drop)

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from corpus_tools.rights.decision import decide
-from corpus_tools.rights.policy import load_policy
+from corpus_tools.rights.policy import DEFAULT_POLICY, STRICT_POLICY, load_policy
 
 CC_BY_FOOTER = {"spdx": "CC-BY-4.0", "family": "by", "location": "a_tag", "confidence": "high", "scope": "page",
                 "in_footer": True, "rel_license": True}
@@ -34,7 +34,7 @@ def test_licence_class_and_evidence():
         "CC-BY-4.0", "attribution", True, None)
     ev = json.loads(out["licence_evidence"])
     assert ev["chosen"] == "CC-BY-4.0" and len(ev["candidates"]) == 2 and ev["disagreement"] is False
-    assert out["policy_version"] == "rights-policy-v1" and out["robots_ai_disallow"] is None
+    assert out["policy_version"] == "rights-policy-v2" and out["robots_ai_disallow"] is None
 
 
 def test_no_signal_is_unknown():
@@ -55,11 +55,42 @@ def test_disagreement_is_unknown_or_most_restrictive():
     assert (out["licence"], out["redistribution"]) == ("CC-BY-NC-4.0", "noncommercial")
 
 
-def test_all_rights_reserved_is_reserved_and_not_trainable_by_default():
+STRICT = str(STRICT_POLICY)
+V1 = str(DEFAULT_POLICY.parent / "policy-v1.json")
+
+
+def test_copyright_notice_is_reserved_but_trainable_by_default():
     out = run({"licences": [ARR]})
-    assert (out["redistribution"], out["train_eligible"], out["optout_reasons"]) == ("reserved", False, ["all_rights_reserved"])
-    out = run({"licences": [ARR]}, policy(all_rights_reserved_optout=False))
-    assert (out["redistribution"], out["train_eligible"], out["optout_reasons"]) == ("reserved", True, [])
+    assert (out["redistribution"], out["train_eligible"], out["optout_reasons"], out["copyright_notice"]) == (
+        "reserved", True, [], True)
+    assert json.loads(out["optout_evidence"])["copyright_notice"] == {"location": "footer_text", "treated_as_reservation": False}
+    assert run({})["copyright_notice"] is False and "copyright_notice" not in json.loads(run({})["optout_evidence"])
+
+
+@pytest.mark.parametrize("path, version", [(STRICT, "rights-policy-strict-v1"), (V1, "rights-policy-v1")])
+def test_strict_and_first_policy_keep_notice_pages_out_of_training_without_calling_it_an_optout(path, version):
+    out = run({"licences": [ARR]}, load_policy(path))
+    assert (out["redistribution"], out["train_eligible"], out["optout_reasons"], out["copyright_notice"]) == (
+        "reserved", False, [], True)
+    assert json.loads(out["optout_evidence"])["copyright_notice"]["treated_as_reservation"] is True
+    assert out["policy_version"] == version and "_exclusion" not in out
+
+
+def test_notice_beside_a_licence_is_not_redistributed_and_an_optout_stays_an_optout():
+    # a CC BY footer and "all rights reserved": disagreement, the notice keeps it out of redistribution
+    out = run({"licences": [CC_BY_FOOTER, ARR]})
+    assert (out["licence"], out["redistribution"], out["train_eligible"], out["copyright_notice"]) == (None, "reserved", True, True)
+    both = {"licences": [ARR], "noai": {"meta": True}}
+    for pol in (load_policy(), load_policy(STRICT)):
+        out = run(both, pol)
+        assert (out["optout_reasons"], out["train_eligible"], out["copyright_notice"]) == (["noai:meta"], False, True)
+
+
+def test_drop_sends_notice_pages_to_the_ledger_only_under_the_strict_policy():
+    assert "_exclusion" not in run({"licences": [ARR]}, policy(optout_action="drop"))
+    strict = load_policy(STRICT)
+    ev = run({"licences": [ARR]}, replace(strict, data={**strict.data, "optout_action": "drop"}))["_exclusion"]
+    assert (ev["reasons"], ev["copyright_notice"], ev["policy_version"]) == ([], True, "rights-policy-strict-v1")
 
 
 def test_optout_wins_over_licence_and_flags_conflict():
@@ -101,6 +132,6 @@ def test_drop_policy_gives_exclusion_evidence_without_text():
     out = run({"tdmrep": {"header_reservation": "1", "header_policy": "https://a.example/p.json"}},
               policy(optout_action="drop"))
     ev = out["_exclusion"]
-    assert ev["reasons"] == ["tdmrep:http_header"] and ev["policy_version"] == "rights-policy-v1"
+    assert ev["reasons"] == ["tdmrep:http_header"] and ev["policy_version"] == "rights-policy-v2"
     assert ev["tdm_policy"] == "https://a.example/p.json"
     assert "_exclusion" not in run({"tdmrep": {"header_reservation": "1"}})

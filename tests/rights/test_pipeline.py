@@ -51,12 +51,12 @@ def test_default_policy_columns_and_partitions(tmp_path):
     got = {key(u): (r, reasons[0] if reasons else None) for u, r, reasons, _, _, _ in rows}
     assert got == EXPECTED
     for _, red, reasons, eligible, version, filename in rows:
-        assert f"/redistribution={red}/" in filename and version == "rights-policy-v1"
+        assert f"/redistribution={red}/" in filename and version == "rights-policy-v2"
         assert eligible == (not reasons)
     # the robots.txt / tdmrep.json records passed as --input too are non-HTML ledger rows, with the policy version
     ledger = duckdb.sql(f"SELECT reason, policy_version FROM read_parquet('{out}/exclusions/**/*.parquet')").fetchall()
-    assert ledger and all(r == ("non_html", "rights-policy-v1") or r[0] == "http_status" for r in ledger)
-    assert all(v == "rights-policy-v1" for _, v in ledger)
+    assert ledger and all(r == ("non_html", "rights-policy-v2") or r[0] == "http_status" for r in ledger)
+    assert all(v == "rights-policy-v2" for _, v in ledger)
 
 
 @pytest.mark.slow

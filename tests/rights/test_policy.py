@@ -25,7 +25,7 @@ def write(tmp_path, **changes):
 
 def test_default_policy_and_agent_list():
     p = load_policy()
-    assert p.version == "rights-policy-v1" and p.agents_version == "ai_agents-v1"
+    assert p.version == "rights-policy-v2" and p.agents_version == "ai_agents-v1"
     assert {"GPTBot", "CCBot", "Google-Extended", "ClaudeBot", "Applebot-Extended"} <= set(p.agents)
     assert "OAI-SearchBot" not in p.agents   # search agents are not training agents
 
@@ -66,3 +66,14 @@ def test_cli_reports_bad_policy_in_one_line(tmp_path):
                      "--param", f"policy={path}")
     assert result.exit_code == 2
     assert "optout_action" in result.output and "Traceback" not in result.output
+
+
+def test_shipped_policies_load_and_differ_only_in_the_notice_rule():
+    from corpus_tools.rights.policy import MANIFESTS, STRICT_POLICY
+
+    v1, v2, strict = (load_policy(str(MANIFESTS / n)) for n in ("policy-v1.json", "policy-v2.json", STRICT_POLICY.name))
+    assert (v1.version, v2.version, strict.version) == ("rights-policy-v1", "rights-policy-v2", "rights-policy-strict-v1")
+    assert load_policy().data == v2.data and v2["all_rights_reserved_optout"] is False
+    same = {"policy_version", "description"}
+    assert {k: v for k, v in strict.data.items() if k not in same} == {k: v for k, v in v1.data.items() if k not in same}
+    assert {k for k in v2.data if v2.data[k] != strict.data[k]} == same | {"all_rights_reserved_optout"}

@@ -14,8 +14,10 @@ import pytest
 
 from corpus_tools.document import is_excluded
 from corpus_tools.readers.warc import WarcRecordReader
+from corpus_tools.rights.decision import decide
+from corpus_tools.rights.policy import STRICT_POLICY
 from corpus_tools.stages.rights import RightsDecision
-from corpus_tools.stages.signals import HtmlSignals
+from corpus_tools.stages.signals import SIGNALS_KEY, HtmlSignals
 from tests.conftest import WARC_REAL
 
 ARR = ("LicenseRef-All-Rights-Reserved", "reserved")
@@ -57,6 +59,15 @@ def decided():
     return docs
 
 
+def test_strict_policy_makes_exactly_the_notice_pages_untrainable(decided):
+    strict = RightsDecision(policy_path=str(STRICT_POLICY))
+    notice = {u for u, v in EXPECTED.items() if v == ARR}
+    for d in decided:
+        out = decide(d.metadata[SIGNALS_KEY], d.metadata["url"], d.metadata["warc_date"], None, strict.policy)
+        assert out["train_eligible"] == (d.metadata["url"] not in notice) and out["optout_reasons"] == []
+        assert (out["redistribution"], out["licence"]) == (d.metadata["redistribution"], d.metadata["licence"])
+
+
 def test_licensed_pages_are_exactly_the_expected_ones(decided):
     got = defaultdict(set)
     for d in decided:
@@ -79,9 +90,10 @@ def test_image_only_and_dataset_licences_do_not_make_pages_open(decided):
 
 
 def test_no_real_page_is_opted_out_and_noindex_is_not_an_optout(decided):
-    # no machine-readable opt-out on any real page; only footer "All rights reserved" notices (policy: reserved)
+    # no machine-readable opt-out on any real page; footer "All rights reserved" notices are reserved, trainable
+    notice = {u for u, v in EXPECTED.items() if v == ARR}
     for d in decided:
-        assert d.metadata["optout_reasons"] in ([], ["all_rights_reserved"])
-        assert d.metadata["train_eligible"] == (d.metadata["optout_reasons"] == [])
+        assert d.metadata["optout_reasons"] == [] and d.metadata["train_eligible"] is True
+        assert d.metadata["copyright_notice"] == (d.metadata["url"] in notice)
     noindex = [d for d in decided if json.loads(d.metadata["optout_evidence"]).get("noindex")]
     assert noindex and all(d.metadata["redistribution"] != "reserved" or d.metadata["licence"] for d in noindex)
