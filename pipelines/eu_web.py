@@ -7,7 +7,8 @@ Run it:
 Recipe parameters (`--param key=value`): keep_other=true routes non-target languages to `lang=other`.
 label_only=true computes quality signals and masks PII but excludes nothing for quality or PII density.
 dedup=false skips deduplication; dedup_* parameters: see README "Deduplication" (corpus_tools/dedup/).
-policy=PATH uses another rights policy (default manifests/policy-v1.json); `--robots PATH` adds robots.txt
+policy=PATH uses another rights policy (default manifests/policy-v2.json; manifests/policy-strict-v1.json
+also keeps copyright-notice pages out of training); `--robots PATH` adds robots.txt
 captures (README "Rights, licences and opt-outs").
 max_payload_bytes=N skips larger records unread (reason `oversized`; default 5000000).
 """

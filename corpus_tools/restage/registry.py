@@ -332,7 +332,7 @@ class RightsStage(Stage):
     help = "re-apply a (changed) rights policy: signals re-read from the WARC record's HTML, no re-extraction"
     owns = ("HtmlSignals", "RightsDecision")
     params = (
-        Param("policy", "path", "manifests/policy-v1.json", "rights policy file (manifests/policy.schema.json)"),
+        Param("policy", "path", "manifests/policy-v2.json", "rights policy file (manifests/policy.schema.json)"),
         Param("robots", "list", "the parent's --robots", "WARC files of robots.txt / tdmrep.json captures, comma-separated"),
     )
 
