@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["warc_read", "extraction_quality", "lid_speed", "rights_signals", "quality_cost", "quality_compare",
-         "dedup_quality", "restage_speed", "train_speed", "ray_scaling", "e2e", "dedup_scale"]
+         "dedup_quality", "pii_precision", "restage_speed", "train_speed", "ray_scaling", "e2e", "dedup_scale"]
 
 
 def main(names: list[str]) -> int:

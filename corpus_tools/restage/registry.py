@@ -295,18 +295,30 @@ class QualityStage(Stage):
 
 # --- pii -------------------------------------------------------------------------------------------------
 
+def _step_default(module: str, cls: str, name: str):
+    """A constructor default of a pipeline step, so that the stage table never restates it."""
+    import importlib
+    import inspect
+
+    return inspect.signature(getattr(importlib.import_module(module), cls)).parameters[name].default
+
+
 class PiiStage(Stage):
     name = "pii"
     help = "re-decide the PII density rule from the stored pii_counts (the stored text is already masked)"
     owns = ("PiiMasker",)
     params = (
-        Param("max_density", "float", 0.05, "PII entities per word above which a page is excluded (stages/pii.py)"),
-        Param("min_entities", "int", 5, "entities a page needs before it can be excluded"),
+        Param("max_density", "float", _step_default("corpus_tools.stages.pii", "PiiMasker", "max_density"),
+              "PII entities per word above which a page is excluded (measured: stages/pii.py, benchmarks/RESULTS.md)"),
+        Param("min_entities", "int", _step_default("corpus_tools.stages.pii", "PiiMasker", "min_entities"),
+              "entities a page needs before it can be excluded"),
         Param("label_only", "bool", False, "count only, exclude nothing"),
     )
 
     def versions(self) -> dict:
-        return {"rules": ["pii_density_v1"], "tokens": ["[EMAIL]", "[IP]", "[PHONE]", "[IBAN]"]}
+        from corpus_tools.stages.pii import DENSITY_RULE, TOKENS
+
+        return {"rules": [DENSITY_RULE], "tokens": list(TOKENS.values())}
 
     def old_values(self, ctx: Context) -> dict:
         step = ctx.step(*self.owns)

@@ -21,7 +21,9 @@ def test_stages_lists_every_stage_with_parameters_and_versions():
     assert "minhash_v1" in rows["dedup"]["versions"]["rules"]
     assert rows["lid"]["versions"]["rules"] == ["lid_cascade_v2"]
     params = {p["name"]: p for p in rows["pii"]["params"]}
-    assert params["max_density"]["type"] == "float" and params["max_density"]["default"] == 0.05
+    from corpus_tools.stages.pii import PiiMasker
+
+    assert params["max_density"]["type"] == "float" and params["max_density"]["default"] == PiiMasker().max_density
     text = run_cli("stages").output
     assert "--param min_entities=<int>" in text and "versions:" in text
 

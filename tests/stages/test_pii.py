@@ -109,7 +109,7 @@ def test_directory_page_is_excluded_for_pii_density_with_counts_only():
     (out,) = list(PiiMasker().run(iter([doc])))
     assert is_excluded(out)
     exc = out.metadata[EXCLUSION_KEY]
-    assert (exc["stage"], exc["reason"], exc["rule"]) == ("pii", "pii_density", "pii_density_v1")
+    assert (exc["stage"], exc["reason"], exc["rule"]) == ("pii", "pii_density", "pii_density_v2")
     evidence = json.loads(exc["evidence"])
     assert evidence["counts"]["email"] == 12 and evidence["counts"]["phone"] == 12
     assert evidence["density"] > evidence["threshold"]
@@ -143,3 +143,47 @@ def test_title_is_masked_too():
                    metadata={"lang": "deu_Latn", "url": "https://example.de/", "title": "Kontakt: anna.schmidt@example.de"})
     PiiMasker().process(doc)
     assert "anna.schmidt" not in doc.metadata["title"] and "[EMAIL]" in doc.metadata["title"]
+
+
+# issue 26: strings from real German news pages that phonenumbers accepts as valid DE numbers
+GERMAN_NOT_PHONES = ["am 09.07.2019", "vom 02.08.2019", "bis zum 05.12.1972 00 UTC", "Er wurde 1643 selig",
+                     "im Jahr 1681", "durchschnittlich 394.000 pro Tag", "»Jungle World« 35/2023", "15.00 – 16.45"]
+
+
+@pytest.mark.parametrize("snippet", GERMAN_NOT_PHONES)
+def test_dates_years_counts_and_issues_in_german_text_are_not_masked(snippet):
+    text = f"Wie die Zeitung berichtet, geschah es {snippet}, sagte der Sprecher der Stadt."
+    for url in ("https://www.zeitung.de/artikel", None):
+        masked, counts = mask_pii(text, "deu_Latn", url)
+        assert masked == text and counts["phone"] == 0, masked
+
+
+EU_REGIONS = ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
+              "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"]
+
+
+@pytest.mark.parametrize("region", EU_REGIONS)
+def test_a_phone_in_each_eu_countrys_format_is_masked(region):
+    import phonenumbers
+
+    for ptype in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
+        number = phonenumbers.example_number_for_type(region, ptype)
+        for fmt in (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL):
+            phone = phonenumbers.format_number(number, fmt)
+            tld = region.lower()
+            masked, counts = mask_pii(f"Kontakt: Tel. {phone}, Mo–Fr.", None, f"https://www.amt.{tld}/")
+            assert phone not in masked and counts["phone"] == 1, (region, phone, masked)
+
+
+def test_a_national_number_needs_a_label_or_its_national_grouping():
+    assert mask_pii("Bestellnummer 0301234567 im Katalog.", "deu_Latn", "https://shop.de/")[1]["phone"] == 0
+    assert mask_pii("Zentrale 030 1234567, Empfang.", "deu_Latn", "https://shop.de/")[1]["phone"] == 1
+    assert mask_pii("Telefon 0301234567", "deu_Latn", "https://shop.de/")[1]["phone"] == 1
+    # digits in threes split by spaces are a count unless a label says phone
+    assert mask_pii("Rok 2023: 601 234 567 złotych.", "pol_Latn", "https://gmina.pl/")[1]["phone"] == 0
+    assert mask_pii("Zadzwoń: tel. 601 234 567.", "pol_Latn", "https://gmina.pl/")[1]["phone"] == 1
+
+
+def test_fediverse_handles_are_not_e_mail_addresses():
+    masked, counts = mask_pii("Via @b2c@wien.rocks, or mail b2c@wien.example.", "eng_Latn", None)
+    assert counts["email"] == 1 and masked == "Via @b2c@wien.rocks, or mail [EMAIL]."
