@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -14,24 +15,92 @@ from corpus_tools import __version__
 from corpus_tools.errors import CorpusError
 
 
+def _s3_where() -> str:
+    from corpus_tools.storage import s3_endpoint
+
+    return s3_endpoint() or "AWS S3"
+
+
+def environment_error(e: BaseException) -> str | None:
+    """One line with the fix for an error of the user's environment rather than of corpus-tools: a path that
+    cannot be read or written, an unreachable or refusing S3 store, a binary file where text is expected.
+    None for anything else (a bug)."""
+    try:
+        from botocore import exceptions as bx
+    except ImportError:  # the s3 extra is not installed: no S3 error can occur
+        bx = None
+    if bx is not None and isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return (f"no S3 credentials for {_s3_where()}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "(or AWS_PROFILE), or give a local path")
+    if bx is not None and isinstance(e, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError)):
+        return f"cannot reach the S3 endpoint {_s3_where()}: start it, or fix --s3-endpoint / S3_ENDPOINT_URL"
+    if bx is not None and isinstance(e, bx.ClientError):
+        err = e.response.get("Error", {})
+        code = str(err.get("Code") or e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?"))
+        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "403", "401"):
+            return (f"S3 at {_s3_where()} refused access ({code}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
+                    "and the bucket's permissions")
+        if code in ("NoSuchBucket", "NoSuchKey", "404"):
+            return f"not found on S3 at {_s3_where()} ({code}): check the bucket name and the prefix"
+        return f"S3 at {_s3_where()} answered {code}: {err.get('Message', '')}; check the URL and the credentials"
+    if bx is not None and isinstance(e, bx.BotoCoreError):
+        return f"S3 failure at {_s3_where()}: {e}; check --s3-endpoint and the credentials"
+    if isinstance(e, OSError) and (e.filename is not None or e.strerror):
+        where = e.filename if e.filename is not None else "input/output"
+        fix = {FileNotFoundError: "check the path (its parent folders must exist)",
+               NotADirectoryError: "a part of this path is a file, not a folder: choose another path",
+               IsADirectoryError: "it is a folder: give a file",
+               PermissionError: "permission denied: choose a path you may read and write"}.get(type(e))
+        if fix is None:
+            fix = "no space left: free some or choose another output" if e.errno == 28 else "check the path"
+        return f"{where}: {e.strerror or e}: {fix}"
+    if isinstance(e, UnicodeDecodeError):
+        return (f"a file given is not UTF-8 text ({e.reason} at byte {e.start}, starting {e.object[:8]!r}): "
+                "give a text file (TSV, JSON) where one is expected, not a binary file")
+    return None
+
+
+def _usage_line(e: click.UsageError) -> str:
+    path = e.ctx.command_path if e.ctx is not None else "corpus"
+    return f"error: {' '.join(e.format_message().split())} (see `{path} --help`)"
+
+
 class CorpusGroup(click.Group):
-    """Turns library errors into one line on stderr and their exit code; never a traceback."""
+    """Turns library errors into one line on stderr and their exit code; never a traceback.
+
+    Exit codes: 2 bad input or an unusable environment (a path, S3, a usage error), 1 a failed check
+    (a digest, a root, conservation) or a failed task."""
 
     def invoke(self, ctx):
+        from corpus_tools.errors import RetryableError
+
         try:
             return super().invoke(ctx)
+        except RetryableError as e:  # S3 or another service still unreachable after the retries: not a failed check
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
         except CorpusError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted: re-run the same command to resume", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader of our output went away (`| head`): nothing left to say
+            sys.stdout = None
+            sys.exit(0)
+        except click.UsageError as e:
+            click.echo(_usage_line(e), err=True)
+            sys.exit(2)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
-        except Exception as e:  # a bug: still one line, with what to do
-            click.echo(f"internal error: {type(e).__name__}: {e} (please report it; re-run with CORPUS_DEBUG=1 for details)", err=True)
-            import os
-
+        except Exception as e:
+            line = environment_error(e)
+            if line is not None and not os.environ.get("CORPUS_DEBUG"):
+                click.echo(f"error: {line}", err=True)
+                sys.exit(2)
+            # a bug: still one line, with what to do
+            click.echo(f"internal error: {type(e).__name__}: {' '.join(str(e).split())} "
+                       "(please report it; re-run with CORPUS_DEBUG=1 for details)", err=True)
             if os.environ.get("CORPUS_DEBUG"):
                 raise
             sys.exit(1)

@@ -114,11 +114,11 @@ def pull(release: str, to: str, langs: list[str] | None = None, redistribution: 
     """Copy the selected shards of `release` into `to`, verified; resumable. Returns the pull manifest."""
     if storage.is_s3(to):
         raise ConfigError("--to must be a local directory (training reads local files; S3 shards can be streamed directly)")
+    os.makedirs(to, exist_ok=True)  # an unwritable --to fails before anything is read (the CLI prints one line)
     manifest = load_release(release)
     shards = select_shards(manifest, langs, redistribution)
     if not shards:
         raise ConfigError("no shard matches --lang/--redistribution in this release; widen the filters")
-    os.makedirs(to, exist_ok=True)
     old_path = os.path.join(to, PULL_MANIFEST)
     if os.path.exists(old_path):
         old = json.load(open(old_path))

@@ -76,16 +76,27 @@ def audit():
 
 @audit.command("verify")
 @click.argument("release")
+@click.option("--expect-root", default=None, metavar="ROOT",
+              help="The shards Merkle root published by the release's maker (64 hex); exit 1 if RELEASE has another.")
+@click.option("--expect-release", default=None, metavar="ID", help="The published release id (16 hex); exit 1 if it differs.")
 @_endpoint
-def verify_cmd(release, s3_endpoint):
-    """Recompute every hash, both Merkle roots and the conservation check of RELEASE; exit 1 on the first mismatch."""
+def verify_cmd(release, expect_root, expect_release, s3_endpoint):
+    """Recompute every hash, both Merkle roots, the release id and the conservation check of RELEASE; exit 1 on
+    the first mismatch. A consistent forgery passes these checks under a new id and new roots: compare the
+    roots with the published ones (--expect-root)."""
     from corpus_tools.audit.verify import verify_release
 
     _s3(s3_endpoint)
-    r = verify_release(release)
+    r = verify_release(release, expect_root=expect_root, expect_release=expect_release)
     click.echo(f"ok: release {r['release_id']} (version {r['version']}): {r['shards']} shards, {r['documents']} documents, "
                f"{r['ledger_files']} ledger files with {r['excluded']} exclusions; read {r['records_read']} = kept + excluded; "
                f"shards root {r['merkle_root']}; documents root {r['documents_root']}")
+    if expect_root or expect_release:
+        click.echo("matches the published " + " and ".join(
+            n for n, v in (("root", expect_root), ("release id", expect_release)) if v))
+    else:
+        click.echo("not compared with a published root: check the shards root above against the publisher's, "
+                   "or pass --expect-root ROOT")
 
 
 @audit.command("trace")
@@ -141,18 +152,24 @@ def why_cmd(release, url, as_json, s3_endpoint):
 @click.argument("sql")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of row objects.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit of the query, e.g. 512MB, 8GB.")
+@click.option("--temp-limit", default="8GB", show_default=True,
+              help="Most data the query may spill to its private temporary directory (removed on exit).")
+@click.option("--timeout", default="60s", show_default=True, help="Stop the query after this long, e.g. 500ms, 60s, 10m.")
 @_endpoint
-def query_cmd(release, sql, as_json, as_csv, s3_endpoint):
-    """Read-only SQL over the views documents, exclusions and shards (SELECT only; no writes, ATTACH, COPY,
-    or files outside the release)."""
-    from corpus_tools.audit.store import connect, open_release, run_query
+def query_cmd(release, sql, as_json, as_csv, memory_limit, temp_limit, timeout, s3_endpoint):
+    """One read-only SELECT over the views documents, exclusions and shards (no writes, ATTACH, COPY, several
+    statements, or files outside the release), under a memory limit and a timeout."""
+    from corpus_tools.audit.store import Sandbox, connect, open_release, parse_duration, parse_size, run_query
 
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")
+    sandbox = Sandbox(memory_limit=parse_size(memory_limit, "--memory-limit"), temp_limit=parse_size(temp_limit, "--temp-limit"),
+                      timeout_s=parse_duration(timeout, "--timeout"))
     _s3(s3_endpoint)
     with open_release(release) as rel:
-        con = connect(rel)
-        columns, rows = run_query(con, sql)
+        con = connect(rel, sandbox=sandbox)
+        columns, rows = run_query(con, sql, sandbox)
         con.close()
     if as_json:
         click.echo(_dump([dict(zip(columns, r)) for r in rows]))
@@ -166,11 +183,31 @@ def query_cmd(release, sql, as_json, as_csv, s3_endpoint):
         click.echo(_table(columns, rows))
 
 
+def _cell(v, width: int) -> tuple[str, bool]:
+    """A table cell and whether it was cut. Only free text (a value with whitespace) longer than `width` is cut,
+    with a final `…`; a value without whitespace (a sha256, an id, a URL, a path) is printed whole, so that
+    what an auditor copies from the table is the exact value."""
+    s = "" if v is None else " ".join(str(v).split()) if isinstance(v, str) else \
+        json.dumps(v, ensure_ascii=False, default=_jsonable) if isinstance(v, (dict, list)) else str(v)
+    if len(s) > width and any(c.isspace() for c in s):
+        return s[:width - 1] + "…", True
+    return s, False
+
+
 def _table(columns, rows, width: int = 60) -> str:
-    cells = [[("" if v is None else str(v)).replace("\n", " ")[:width] for v in r] for r in rows]
+    cut = False
+    cells = []
+    for r in rows:
+        row = []
+        for v in r:
+            text, was_cut = _cell(v, width)
+            row.append(text)
+            cut |= was_cut
+        cells.append(row)
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells] + [f"({len(rows)} rows)"])
+    footer = f"({len(rows)} rows" + ("; free text cut at … — --json or --csv print every value whole)" if cut else ")")
+    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells] + [footer])
 
 
 @audit.command("summary")

@@ -4,17 +4,23 @@
         con = connect(rel)                              # views: documents, exclusions, shards
         columns, rows = run_query(con, "SELECT lang, count(*) FROM documents GROUP BY 1")
 
-Read-only is enforced three ways: only SELECT statements are accepted (`extract_statements`), DuckDB's file
-access is limited to the release directory (`allowed_directories`, `enable_external_access=false`), and the
-configuration is locked so a query cannot undo that. Writes, ATTACH, COPY TO, INSTALL/LOAD and file functions
-outside the release all fail with one line.
+Read-only is enforced three ways: exactly one SELECT statement is accepted (`extract_statements`), DuckDB's
+file access is limited to the release directory (`allowed_directories`, `enable_external_access=false`), and
+the configuration is locked so a query cannot undo that. Writes, ATTACH, COPY TO, INSTALL/LOAD and file
+functions outside the release all fail with one line. DuckDB spills to a private temporary directory (mode
+0700, removed when the release is closed; never the working directory, DuckDB's default `.tmp`), the only
+other directory DuckDB itself lets a query see, and it holds nothing but this connection's own spill files.
+A query runs under a memory limit, a cap on that spill and a wall-clock timeout (`Sandbox`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
+import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +29,39 @@ from corpus_tools.errors import InputError, VerificationError
 from corpus_tools.release import layout
 
 ALLOWED_STATEMENTS = ("SELECT",)  # not EXPLAIN: EXPLAIN ANALYZE would execute the statement it wraps
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Limits of one `corpus audit query` connection.
+
+    memory_limit: DuckDB memory limit, e.g. "2GB" (default 2GB: a laptop-safe share; DuckDB's own default
+    is 80 % of RAM). temp_limit: most data spilled to the private temp directory, default "8GB".
+    timeout_s: wall-clock seconds per statement, default 60 (the issue's 5-way self-join ran 57 s).
+    """
+
+    memory_limit: str = "2GB"
+    temp_limit: str = "8GB"
+    timeout_s: float = 60.0
+
+
+def parse_size(value: str, option: str) -> str:
+    """A DuckDB size like `2GB` or `512MiB` (checked, normalised); InputError naming the option otherwise."""
+    m = _SIZE.match(str(value))
+    if not m or float(m.group(1)) <= 0:
+        raise InputError(f"{option} {value!r} is not a size: give a number and a unit, e.g. 2GB or 512MB")
+    return f"{m.group(1)}{m.group(2).upper()}"
+
+
+def parse_duration(value: str, option: str) -> float:
+    """`60s`, `500ms`, `2m`, `1h` or a plain number of seconds -> seconds; InputError otherwise."""
+    m = _DURATION.match(str(value))
+    seconds = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600}[(m.group(2) or "s").lower()] if m else 0
+    if seconds <= 0:
+        raise InputError(f"{option} {value!r} is not a duration: give e.g. 60s, 500ms or 2m")
+    return seconds
 _RELEASE_PREFIXES = ("shards/", "exclusions/", "manifests/")
 
 
@@ -33,6 +72,7 @@ class Release:
     url: str
     root: Path
     release: dict | None = None
+    scratch: Path | None = None  # private directory for DuckDB's spill files (see `connect`)
     _manifests: dict[str, dict] = field(default_factory=dict)
 
     def path(self, rel: str) -> Path:
@@ -87,7 +127,8 @@ def open_release(url: str, require_release: bool = True):
             root = Path(url)
             if not root.is_dir():
                 raise InputError(f"release not found: {url} (give a run's output directory or its s3:// prefix)")
-        rel = Release(url=url, root=root.resolve())
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="corpus-duckdb-")))
+        rel = Release(url=url, root=root.resolve(), scratch=scratch)
         meta = root / "release.json"
         if meta.is_file():
             rel.release = layout.loads(meta.read_bytes(), "release", "release.json")
@@ -109,8 +150,25 @@ def _empty_view(con, name: str, schema) -> None:
     con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_empty")
 
 
-def connect(rel: Release, lock: bool = True):
-    """An in-memory DuckDB with views `documents` (+ `shard`), `exclusions` (+ `ledger_file`), `shards`."""
+def _scratch(rel: Release) -> Path:
+    """The release's private spill directory; one is made (and removed at exit) for a hand-built `Release`."""
+    if rel.scratch is None:
+        import atexit
+
+        rel.scratch = Path(tempfile.mkdtemp(prefix="corpus-duckdb-"))
+        atexit.register(shutil.rmtree, rel.scratch, ignore_errors=True)
+    return rel.scratch
+
+
+def _quote(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def connect(rel: Release, lock: bool = True, sandbox: Sandbox | None = None):
+    """An in-memory DuckDB with views `documents` (+ `shard`), `exclusions` (+ `ledger_file`), `shards`.
+
+    Spill files go to the release's private scratch directory, never the working directory. `sandbox` adds
+    the memory and spill limits of `corpus audit query` (its timeout is applied by `run_query`)."""
     import duckdb
     import pyarrow as pa
 
@@ -119,6 +177,13 @@ def connect(rel: Release, lock: bool = True):
     con = duckdb.connect(":memory:")
     con.execute("SET autoinstall_known_extensions=false")
     con.execute("SET autoload_known_extensions=false")
+    con.execute(f"SET temp_directory={_quote(str(_scratch(rel)))}")
+    if sandbox is not None:
+        try:
+            con.execute(f"SET memory_limit={_quote(parse_size(sandbox.memory_limit, '--memory-limit'))}")
+            con.execute(f"SET max_temp_directory_size={_quote(parse_size(sandbox.temp_limit, '--temp-limit'))}")
+        except duckdb.Error as e:
+            raise InputError(f"DuckDB refused the limits: {_one_line(e)}") from None
     root = str(rel.root)
     strip = len(root) + 1
     shards, ledgers = rel.shard_paths(), rel.ledger_paths()
@@ -146,14 +211,15 @@ def connect(rel: Release, lock: bool = True):
     con.register("_shards_table", pa.Table.from_pylist(rows, schema=schema))
     con.execute("CREATE VIEW shards AS SELECT * FROM _shards_table")
     if lock:
-        con.execute(f"SET allowed_directories=['{root.replace(chr(39), chr(39) * 2)}/']")
+        con.execute(f"SET allowed_directories=[{_quote(root + '/')}]")
         con.execute("SET enable_external_access=false")
         con.execute("SET lock_configuration=true")
     return con
 
 
-def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run read-only SQL; InputError (one line) for anything but SELECT, or when DuckDB refuses it."""
+def run_query(con, sql: str, sandbox: Sandbox | None = None) -> tuple[list[str], list[tuple]]:
+    """Run exactly one read-only SELECT; InputError (one line) for anything else, when DuckDB refuses it,
+    or when it runs past `sandbox.timeout_s` or needs more than `sandbox.memory_limit`."""
     import duckdb
 
     try:
@@ -166,14 +232,26 @@ def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
         kind = str(st.type).rsplit(".", 1)[-1]
         if kind not in ALLOWED_STATEMENTS:
             raise InputError(f"query is read-only: only SELECT is allowed, not {kind}")
+    if len(statements) > 1:
+        raise InputError(f"query refused: {len(statements)} statements given; run one SELECT per call")
+    timer = threading.Timer(sandbox.timeout_s, con.interrupt) if sandbox else None
     try:
-        result = None
-        for st in statements:
-            result = con.execute(st.query)
+        if timer:
+            timer.start()
+        result = con.execute(statements[0].query)
         columns = [d[0] for d in result.description]
         return columns, result.fetchall()
+    except duckdb.InterruptException:
+        raise InputError(f"query stopped after {sandbox.timeout_s:g} s (--timeout): narrow it (LIMIT, WHERE) "
+                         "or raise --timeout") from None
+    except duckdb.OutOfMemoryException as e:
+        raise InputError(f"query needs more memory than --memory-limit {sandbox.memory_limit if sandbox else ''} allows "
+                         f"({_one_line(e)[:120]}): narrow it or raise --memory-limit / --temp-limit") from None
     except duckdb.Error as e:
         raise InputError(f"query refused: {_one_line(e)}") from None
+    finally:
+        if timer:
+            timer.cancel()
 
 
 def _one_line(e: Exception) -> str:

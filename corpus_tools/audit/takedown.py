@@ -37,6 +37,7 @@ def _new_output_ok(old: str, new: str) -> None:
         raise InputError("--output must differ from the old release: a takedown never rewrites a release in place")
     if os.path.exists(new) and (not os.path.isdir(new) or os.listdir(new)):
         raise InputError(f"{new} exists and is not empty: give a new --output for the new release")
+    os.makedirs(new, exist_ok=True)  # an unwritable --output fails before the old release is verified
 
 
 def _write_parquet(url: str, table: pa.Table) -> None:

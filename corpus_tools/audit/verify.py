@@ -2,12 +2,19 @@
 
     from corpus_tools.audit.verify import verify_release
     report = verify_release("out/sample")      # VerificationError naming the first mismatch
+    verify_release("out/sample", expect_root="9f2c...")   # also: is this the release that was published?
 
 Order of checks (the first failure is reported): release.json schema and paths; every shard (present,
 bytes, sha256, rows, manifest present, valid and agreeing); no extra shard or manifest; every ledger file;
-the shards root; every document's stored `text_sha256` against its text and the documents root;
-conservation (kept + excluded by reason, recounted, = records read); summary.json and croissant.json
-hashes, schemas, and summary.json against a fresh recount.
+the shards root; every document's stored `text_sha256` against its text and the documents root; the
+release id recomputed from the roots and the ledger hashes; conservation (kept + excluded by reason,
+recounted, = records read); summary.json and croissant.json hashes and schemas, summary.json against a fresh
+recount, croissant.json's file list, hashes, sizes, roots and id; takedown.json's new release; last, the
+published root and id when given.
+
+These checks make a release internally consistent; they cannot tell a consistent forgery (every hash, root
+and id recomputed after an edit) from the original. Only the comparison with a root published elsewhere
+(`expect_root`) can, and the forgery's recomputed id and roots differ from the original's.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from corpus_tools.errors import VerificationError
+from corpus_tools.errors import InputError, VerificationError
 from corpus_tools.release import layout
 from corpus_tools.release.merkle import merkle_root
 
@@ -41,14 +48,60 @@ def _check_file(rel, entry: dict, what: str):
     return p
 
 
-def verify_open(rel) -> dict:
-    """Verify an opened release (see `store.open_release`); return the figures checked."""
+def _hex(value: str | None, digits: int, option: str) -> str | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if len(v) != digits or any(c not in "0123456789abcdef" for c in v):
+        raise InputError(f"{option} {value!r} is not {digits} hex digits: copy the value the publisher gave, whole")
+    return v
+
+
+def _check_croissant(cr: dict, r: dict, release_id: str) -> None:
+    """croissant.json names the same files with the same sha256 and sizes, the same roots and the same id."""
+    where = "croissant.json"
+    if cr.get("identifier") != r["merkle_root"]:
+        raise VerificationError(f"{where}: identifier {cr.get('identifier')} is not the shards root {r['merkle_root']}")
+    if cr.get("name") != f"corpus-tools-release-{release_id}":
+        raise VerificationError(f"{where}: name {cr.get('name')!r} does not carry the release id {release_id}")
+    desc = cr.get("description", "")
+    if r["merkle_root"] not in desc or r["documents_root"] not in desc:
+        raise VerificationError(f"{where}: description does not state the shards and documents roots of release.json")
+    files = [d for d in cr.get("distribution", []) if d.get("@type") == "cr:FileObject"]
+    want = {e["path"]: e for e in r["shards"] + r["exclusions"]}
+    seen = set()
+    for f in files:
+        e = want.get(f.get("contentUrl"))
+        if e is None or f["contentUrl"] in seen:
+            raise VerificationError(f"{where}: file {f.get('contentUrl')!r} is not a shard or ledger file of release.json (or listed twice)")
+        seen.add(f["contentUrl"])
+        if f.get("sha256") != e["sha256"]:
+            raise VerificationError(f"{where}: {e['path']} sha256 {f.get('sha256')} does not match release.json {e['sha256']}")
+        if f.get("contentSize") != f"{e['bytes']} B":
+            raise VerificationError(f"{where}: {e['path']} size {f.get('contentSize')!r} does not match release.json {e['bytes']} B")
+    missing = sorted(set(want) - seen)
+    if missing:
+        raise VerificationError(f"{where}: {missing[0]} is in release.json but not in croissant.json")
+    for policy in cr.get("usageInfo", []):
+        cls = policy.get("name", "").removeprefix("redistribution=")
+        targets = sorted(t.get("@id") for t in policy.get("odrl:target", []))
+        if targets != sorted(s["path"] for s in r["shards"] if s["redistribution"] == cls):
+            raise VerificationError(f"{where}: usage policy {policy.get('name')!r} targets other shards than class {cls!r} holds")
+
+
+def verify_open(rel, expect_root: str | None = None, expect_release: str | None = None) -> dict:
+    """Verify an opened release (see `store.open_release`); return the figures checked.
+
+    expect_root: the shards Merkle root published by the release's maker; expect_release: its release id.
+    VerificationError if the release (even a consistent one) has another."""
     import pyarrow.parquet as pq
 
     from corpus_tools.audit.store import connect
-    from corpus_tools.release.build import conservation_counts, documents_leaves
+    from corpus_tools.release.build import conservation_counts, content_release_id, documents_leaves
     from corpus_tools.release.summary import compute_summary
 
+    expect_root = _hex(expect_root, 64, "--expect-root")
+    expect_release = _hex(expect_release, 16, "--expect-release")
     r = rel.release
     # shards: listed ones, then anything on disk that is not listed
     for s in r["shards"]:
@@ -107,6 +160,10 @@ def verify_open(rel) -> dict:
     docs_root = merkle_root(leaves)
     if docs_root != r["documents_root"]:
         raise VerificationError(f"documents Merkle root {docs_root} does not match release.json {r['documents_root']}")
+    release_id = content_release_id(root, docs_root, [e["sha256"] for e in sorted(r["exclusions"], key=lambda e: e["path"])])
+    if release_id != r["release_id"]:
+        raise VerificationError(f"release id {r['release_id']} in release.json is not the id of its content ({release_id}): "
+                                "the release was modified after it was built")
 
     kept, excluded, by_reason = conservation_counts(con)
     c = r["conservation"]
@@ -129,17 +186,31 @@ def verify_open(rel) -> dict:
             raise VerificationError(f"{name}: sha256 {digest} does not match release.json {r['artefacts'][name]}")
         layout.loads(p.read_bytes(), schema, name)
     summary = json.loads(rel.path("summary.json").read_bytes())
-    meta = {k: r[k] for k in ("release_id", "version", "merkle_root", "documents_root")}
+    meta = {"release_id": release_id, "version": r["version"], "merkle_root": root, "documents_root": docs_root}
     if compute_summary(con, r["inputs"], meta) != summary:
         raise VerificationError("summary.json does not match a recount over the release")
     con.close()
-    return {"release_id": r["release_id"], "version": r["version"], "shards": len(r["shards"]), "documents": kept,
+    _check_croissant(json.loads(rel.path("croissant.json").read_bytes()), r, release_id)
+    if rel.path("takedown.json").is_file():
+        new = layout.loads(rel.path("takedown.json").read_bytes(), "takedown", "takedown.json")["new_release"]
+        if new != {"release_id": release_id, "merkle_root": root, "documents_root": docs_root, "version": r["version"]}:
+            raise VerificationError("takedown.json: new_release does not name this release's id, roots and version")
+
+    if expect_root is not None and root != expect_root:
+        raise VerificationError(f"shards root {root} is not the published root {expect_root}: this is not the release "
+                                f"that was published (release id {release_id}); do not use it")
+    if expect_release is not None and release_id != expect_release:
+        raise VerificationError(f"release id {release_id} is not the published id {expect_release}: this is not the "
+                                "release that was published; do not use it")
+    return {"release_id": release_id, "version": r["version"], "shards": len(r["shards"]), "documents": kept,
             "excluded": excluded, "records_read": c["records_read"], "ledger_files": len(r["exclusions"]),
             "merkle_root": root, "documents_root": docs_root}
 
 
-def verify_release(url: str) -> dict:
+def verify_release(url: str, expect_root: str | None = None, expect_release: str | None = None) -> dict:
     from corpus_tools.audit.store import open_release
 
+    _hex(expect_root, 64, "--expect-root")  # bad input fails before the release is read
+    _hex(expect_release, 16, "--expect-release")
     with open_release(url) as rel:
-        return verify_open(rel)
+        return verify_open(rel, expect_root=expect_root, expect_release=expect_release)

@@ -64,6 +64,16 @@ def documents_leaves(con) -> list[bytes]:
     return [document_leaf(*r) for r in rows]
 
 
+def content_release_id(shards_root: str, documents_root: str, ledger_sha256s: list[str]) -> str:
+    """The release id: 16 hex of SHA-256 over both roots and the ledger files' sha256 (in sorted path order).
+
+    It names the content, so any change to a shard, a document or the ledger changes it, and `corpus audit
+    verify` recomputes it. It is a short name (64 bits), not a proof: an auditor compares the full roots with
+    the published ones (`verify --expect-root`)."""
+    ledger_hash = hashlib.sha256("".join(ledger_sha256s).encode()).hexdigest()
+    return hashlib.sha256(f"{shards_root}:{documents_root}:{ledger_hash}".encode()).hexdigest()[:16]
+
+
 def conservation_counts(con) -> tuple[int, int, dict[str, int]]:
     kept = con.execute("SELECT count(*) FROM documents").fetchone()[0]
     by_reason = {k: int(v) for k, v in con.execute(
@@ -100,7 +110,8 @@ def build_release(output: str, *, records_read: int | None = None, config: dict 
         stage_counts = stage_counts if stage_counts is not None else assets.run_stats(output)
         read = records_read if records_read is not None else stats_records_read(output)
 
-        rel = Release(url=output, root=root)
+        rel = Release(url=output, root=root,
+                      scratch=Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="corpus-duckdb-"))))
         rel.release = {"shards": [{"path": p} for p in shards_rel], "exclusions": [{"path": p} for p in ledger_rel]}
         con = connect(rel, lock=False)
 
@@ -145,8 +156,7 @@ def build_release(output: str, *, records_read: int | None = None, config: dict 
         doc_leaves = documents_leaves(con)
         docs_root = merkle_root(doc_leaves)
         kept, excluded, by_reason = conservation_counts(con)
-        ledger_hash = hashlib.sha256("".join(e["sha256"] for e in ledger_entries).encode()).hexdigest()
-        release_id = hashlib.sha256(f"{shard_root}:{docs_root}:{ledger_hash}".encode()).hexdigest()[:16]
+        release_id = content_release_id(shard_root, docs_root, [e["sha256"] for e in ledger_entries])
         if version is None:
             version = "1.0.0" if previous is None else f"{int(previous['version'].split('.')[0]) + 1}.0.0"
         meta = {"release_id": release_id, "version": version, "merkle_root": shard_root, "documents_root": docs_root}
