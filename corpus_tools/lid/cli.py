@@ -37,6 +37,28 @@ def predict_all(backend: str, texts: list[str]) -> tuple[list[str], float]:
     return [lab if lab in registry() else OTHER for lab in labels], seconds
 
 
+def check_dev_file(path: str) -> None:
+    """InputError naming the fix if FILE is not UTF-8 `iso639_1<TAB>text` lines (an optional `iso639_1<TAB>text`
+    header; blank lines are ignored): a malformed row is an error, never silently skipped."""
+    import re
+
+    from corpus_tools.errors import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path} not found: pass a TSV with lines `iso639_1<TAB>text`")
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}): pass a TSV with lines `iso639_1<TAB>text`") from None
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or (i == 1 and line.startswith("iso639_1\t")):
+            continue
+        code, sep, body = line.partition("\t")
+        if not sep or not re.fullmatch(r"[a-z]{2,3}", code) or not body.strip():
+            raise InputError(f"{path} line {i} is not `iso639_1<TAB>text` ({line[:40]!r}): fix or remove that line")
+
+
 @lid_group.command("eval")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--backend", default="combined", show_default=True,
@@ -44,6 +66,7 @@ def predict_all(backend: str, texts: list[str]) -> tuple[list[str], float]:
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object instead of tables")
 def eval_cmd(file: str, backend: str, as_json: bool):
     """Per-language precision/recall/F1 of a backend on FILE (`iso639_1<TAB>text` lines)."""
+    check_dev_file(file)
     rows = read_dev(file)
     texts = [clean(t) for _, t in rows]
     labels, seconds = predict_all(backend, texts)
