@@ -6,6 +6,11 @@
 The tokenizers are datatrove's (spaCy blank models, no downloads): `SpaCyTokenizer:<spacy code>` or
 `WhitespaceTokenizer` (datatrove's, i.e. spaCy's language-neutral "xx" rules). Labels the table does not
 know (`other`, missing LID) use the "xx" rules too, so a document always gets a word split.
+
+`CliticTokenizer:<spacy code>` stands in for a Stanza tokenizer (a download) where the language writes
+clitics with a hyphen or apostrophe: spaCy's rules, then a `-`, `'` or `’` that directly follows letters is
+put back on them (Maltese `it-Tnejn` -> `it-`, `Tnejn`; `ta’` stays one word), as Stanza's Maltese model
+(trained on the MUDT treebank) keeps them. Without it every article becomes a non-alphabetic `-` "word".
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ def tokenizer_for(kind: str, code: str) -> WordTokenizer:
         return SpaCyTokenizer(code)
     if kind == "WhitespaceTokenizer":
         return WhitespaceTokenizer()
+    if kind == "CliticTokenizer":
+        return CliticTokenizer(code)
     raise ConfigError(f"unknown word_tokenizer {kind!r} in language_ids/quality_thresholds.tsv: "
-                      "use SpaCyTokenizer or WhitespaceTokenizer")
+                      "use SpaCyTokenizer, CliticTokenizer or WhitespaceTokenizer")
 
 
 def tokenizer_spec(lang: str | None) -> tuple[str, str]:
@@ -89,6 +96,38 @@ def _spacy_nlp(code: str):
     return nlp
 
 
+CLITIC_MARKS = frozenset("-'’")
+
+
+def _attach_clitics(doc) -> list[str]:
+    """spaCy tokens, with a hyphen or apostrophe token glued to the letters right before it (no space)."""
+    words: list[str] = []
+    glue = False  # the previous kept token ends with a letter and no space follows it
+    for tok in doc:
+        text = tok.text.strip()
+        if not text:
+            glue = False
+            continue
+        if glue and text in CLITIC_MARKS:
+            words[-1] += text
+            glue = False
+        else:
+            words.append(text)
+            glue = text[-1].isalpha()
+        if tok.whitespace_:
+            glue = False
+    return words
+
+
+class CliticTokenizer(SpaCyTokenizer):
+    """datatrove's SpaCyTokenizer with clitic marks attached (see the module docstring); word_tokenize only."""
+
+    def word_tokenize(self, text: str) -> list[str]:
+        with self.tokenizer.memory_zone():
+            self.tokenizer.max_length = len(text) + 10
+            return _attach_clitics(self.tokenizer.tokenizer(text))
+
+
 def split_words(text: str, lang: str | None) -> list[str]:
     """Words (and punctuation tokens) of `text` with the tokenizer the table assigns to `lang`.
 
@@ -100,5 +139,7 @@ def split_words(text: str, lang: str | None) -> list[str]:
     if not text:
         return []
     kind, code = tokenizer_spec(lang)
-    nlp = _spacy_nlp(code if kind == "SpaCyTokenizer" else "xx")
+    nlp = _spacy_nlp(code if kind != "WhitespaceTokenizer" else "xx")
+    if kind == "CliticTokenizer":
+        return _attach_clitics(nlp.tokenizer(text))
     return [t for t in (tok.text.strip() for tok in nlp.tokenizer(text)) if t]

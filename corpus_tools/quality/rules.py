@@ -39,6 +39,14 @@ def _rep(n: int, kind: str) -> Check:
     return Check(f"{kind}_{n}_gram_frac", f"{kind}_{n}_gram_frac", "max")
 
 
+# FineWebQualityFilter's checks (the versions differ in how line_punct_ratio is measured, see below)
+_FINEWEB = (
+    Check("line_punct_thr", "line_punct_ratio", "min"),
+    Check("short_line_thr", "short_line_ratio", "max"),
+    Check("char_dup_ratio", "char_dup_ratio", "max"),
+    Check("new_line_ratio", "new_line_ratio", "max"),
+)
+
 RULES: dict[str, tuple[Check, ...]] = {
     # GopherRepetitionFilter (Rae et al. 2021, table A1), order as datatrove evaluates it
     "gopher_repetition_v1": (
@@ -62,13 +70,12 @@ RULES: dict[str, tuple[Check, ...]] = {
         Check("min_alpha_words_ratio", "alpha_words_ratio", "min"),
         Check("min_stop_words", "stop_words", "min"),
     ),
-    # FineWebQualityFilter
-    "fineweb_quality_v1": (
-        Check("line_punct_thr", "line_punct_ratio", "min"),
-        Check("short_line_thr", "short_line_ratio", "max"),
-        Check("char_dup_ratio", "char_dup_ratio", "max"),
-        Check("new_line_ratio", "new_line_ratio", "max"),
-    ),
+    # FineWebQualityFilter, on quality_signals_v1 (datatrove's terminal punctuation on the raw line end). Kept so
+    # old ledgers and restage parameters stay valid; on v2 signals it reads the script-aware line_punct_ratio.
+    "fineweb_quality_v1": _FINEWEB,
+    # the same checks on quality_signals_v2: a line is punctuated by script-aware marks after closing quotes and
+    # brackets (language_ids/quality_punctuation.tsv: Armenian ":", Greek ";", "…", `.»`)
+    "fineweb_quality_v2": _FINEWEB,
     # C4QualityFilter as FineWeb used it (no terminal-punctuation line filter); not part of FineWeb-2
     "c4_v1": (
         Check("c4_min_sentences", "c4_lorem_ipsum", "false"),
@@ -79,7 +86,7 @@ RULES: dict[str, tuple[Check, ...]] = {
 
 # FineWeb-2's filter set. c4_v1 is available (`rules=`) but off: FineWeb-2 does not use C4's rules, and its
 # curly-bracket and 5-sentence rules remove much good non-English and short-form text.
-DEFAULT_RULES = ("gopher_repetition_v1", "gopher_quality_v1", "fineweb_quality_v1")
+DEFAULT_RULES = ("gopher_repetition_v1", "gopher_quality_v1", "fineweb_quality_v2")
 
 
 def reason_of(rule: str) -> str:

@@ -10,7 +10,10 @@ FineWeb-2 config means the same thing here:
 - Gopher quality (GopherQualityFilter): non-symbol word count, mean word length, `#` and ellipsis per word,
   bullet and ellipsis line ratios, alphabetic word ratio, distinct stop words of the document's language.
 - FineWeb (FineWebQualityFilter): line punctuation ratio, short-line ratio (<= 30 chars), character
-  duplication ratio, newline/word ratio.
+  duplication ratio, newline/word ratio. The line punctuation ratio is script-aware (quality_signals_v2):
+  a line counts as punctuated when, closing quotes and brackets stripped, it ends with datatrove's
+  TERMINAL_PUNCTUATION or a mark `language_ids/quality_punctuation.tsv` adds for all scripts (`…`) or for the
+  document's script (Armenian `:`, Greek `;`). quality_signals_v1 used datatrove's set on the raw line end.
 - C4 (C4QualityFilter as FineWeb used it, no terminal-punctuation line filter): lorem ipsum, curly bracket,
   and the number of sentences in kept lines. Sentences are counted with a regex (runs of . ! ? … ending a
   clause, at least one per kept line) instead of a sentence splitter: cheaper, and only the 5-sentence
@@ -25,13 +28,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from itertools import accumulate
+from pathlib import Path
 
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from corpus_tools.text import split_words, tokenizer_spec
 
-SIGNALS_VERSION = "quality_signals_v1"
+SIGNALS_VERSION = "quality_signals_v2"
+PUNCTUATION_TSV = Path(__file__).resolve().parent.parent.parent / "language_ids" / "quality_punctuation.tsv"
 SHORT_LINE_CHARS = 30  # FineWebQualityFilter's short_line_length default
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
@@ -127,10 +133,36 @@ def gopher_quality_signals(text: str, words: list[str], stop_words: frozenset) -
     }
 
 
-def fineweb_signals(text: str, words: list[str]) -> dict:
+@lru_cache(maxsize=1)
+def _punctuation_table() -> dict[str, str]:
+    """key (`all`, `closers` or a script) -> marks, from language_ids/quality_punctuation.tsv."""
+    table = {}
+    for line in PUNCTUATION_TSV.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#") or line.startswith("key\t"):
+            continue
+        key, chars, *_ = line.split("\t")
+        table[key] = chars
+    return table
+
+
+@lru_cache(maxsize=None)
+def line_end_marks(lang: str | None) -> tuple[tuple[str, ...], str]:
+    """(terminal marks, closing marks to strip first) for the label's script."""
+    table = _punctuation_table()
+    script = (lang or "").rpartition("_")[2]
+    extra = table.get("all", "") + (table.get(script, "") if script else "")
+    return tuple(sorted(set(STOP_CHARS) | set(extra))), table.get("closers", "")
+
+
+def ends_with_punctuation(line: str, marks: tuple[str, ...], closers: str) -> bool:
+    return line.rstrip().rstrip(closers).endswith(marks)
+
+
+def fineweb_signals(text: str, words: list[str], lang: str | None = None) -> dict:
     lines = [line for line in text.split("\n") if line.strip()]
+    marks, closers = line_end_marks(lang)
     return {
-        "line_punct_ratio": _ratio(sum(line.endswith(STOP_CHARS) for line in lines), len(lines)),
+        "line_punct_ratio": _ratio(sum(ends_with_punctuation(line, marks, closers) for line in lines), len(lines)),
         "short_line_ratio": _ratio(sum(len(line) <= SHORT_LINE_CHARS for line in lines), len(lines)),
         "char_dup_ratio": _ratio(_duplicates(lines)[1], len(text) - text.count("\n")),
         "new_line_ratio": _ratio(text.count("\n"), len(words)),
@@ -167,6 +199,6 @@ def compute_signals(text: str, lang: str | None, stop_words: frozenset | None = 
     signals = {"signals_version": SIGNALS_VERSION, "tokenizer": f"{kind}:{code}"}
     signals.update(gopher_quality_signals(text, words, stop_words))
     signals.update(repetition_signals(text, words))
-    signals.update(fineweb_signals(text, words))
+    signals.update(fineweb_signals(text, words, lang))
     signals.update(c4_signals(text))
     return signals

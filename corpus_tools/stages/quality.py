@@ -46,7 +46,7 @@ class QualitySignals(DocumentStep):
 
 class QualityRules(DocumentStep):
     """Applies the rules to the stored signals.
-    rules: rule names in evaluation order, default gopher_repetition_v1, gopher_quality_v1, fineweb_quality_v1
+    rules: rule names in evaluation order, default gopher_repetition_v1, gopher_quality_v1, fineweb_quality_v2
       (FineWeb-2's set; c4_v1 is available);
     label_only: annotate `quality.rules_failed` but exclude nothing, default False;
     thresholds_path: an alternative quality_thresholds.tsv, default language_ids/quality_thresholds.tsv.
