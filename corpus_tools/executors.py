@@ -1,11 +1,18 @@
 """Executor choice for `corpus run`: datatrove's local executor (default) or its Ray executor.
 
-Workers stay quiet: task logs go to `OUT/logs/<phase>/logs/`, the console only gets warnings, and the
-driver prints progress (see `corpus_tools.progress`).
+Workers stay quiet: task logs go to `OUT/logs/<phase>/logs/` (tracebacks only there), the console only gets
+one-line warnings, and the driver prints progress (see `corpus_tools.progress`).
+
+After each phase the driver rebuilds `logs/<phase>/stats.json` from the per-task `stats/<rank>.json` files, in
+rank order, so a resumed run's totals (release.json `stage_counts`, the report's per-stage cost) cover every
+task, not only the ones the last invocation ran. A task that fails because the output cannot be written (no
+space, no permission, a read-only file system) stops the run at once with that error: retrying cannot help.
 """
 
 from __future__ import annotations
 
+import errno
+import json
 import sys
 
 import datatrove.executor.base as _datatrove_base
@@ -17,7 +24,8 @@ def _quiet_task_logger(logging_dir, rank: int, local_rank: int = 0, node_rank: i
     logger.remove()
     logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
     fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
-    logger.add(sys.stderr, level="WARNING", format=fmt, colorize=False)
+    # tracebacks go to the task log only; the console gets the driver's one line per failed task
+    logger.add(sys.stderr, level="WARNING", format=fmt, colorize=False, filter=lambda r: r["exception"] is None)
     logger.add(logfile, level="DEBUG", format=fmt, colorize=False)
     logger.info(f"Launching pipeline for {rank=}")
     return logfile
@@ -58,14 +66,21 @@ class CorpusLocalExecutor(LocalPipelineExecutor):
         quiet_driver_logs()
         try:
             return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+        except OSError as e:
+            if e.errno in OUTPUT_ERRNOS:
+                # plain and picklable, so it ends the run; a failed write names no file: the output is where it failed
+                raise OSError(e.errno, e.strerror, e.filename or getattr(self, "output", None)) from None
+            logger.error(f"task {rank} failed: {type(e).__name__}: {e}")
         except Exception as e:
             logger.error(f"task {rank} failed: {type(e).__name__}: {e}")
-            from datatrove.utils.stats import PipelineStats
+        from datatrove.utils.stats import PipelineStats
 
-            return PipelineStats()
+        return PipelineStats()
 
 
 MAX_ATTEMPTS = 3
+# the output cannot be written: every retry would fail the same way
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def phase_tasks(phase, opts) -> int:
@@ -97,6 +112,7 @@ def _run_phases(phases, opts, progress: bool) -> dict[str, list[int]]:
             with PhaseProgress(phase.name, logging_dir, tasks, enabled=progress):
                 executor.run()
             incomplete = executor.get_incomplete_ranks()
+            merge_task_stats(logging_dir, tasks)
             if not incomplete:
                 break
         if incomplete:
@@ -105,11 +121,28 @@ def _run_phases(phases, opts, progress: bool) -> dict[str, list[int]]:
     return failed
 
 
+def merge_task_stats(logging_dir: str, tasks: int) -> None:
+    """logs/<phase>/stats.json = the sum of every completed task's stats/<rank>.json, in rank order."""
+    from datatrove.utils.stats import PipelineStats
+
+    from corpus_tools import storage
+
+    total = PipelineStats()
+    for rank in range(tasks):
+        url = storage.join(logging_dir, "stats", f"{rank:05d}.json")
+        if storage.exists(url):
+            total = total + PipelineStats.from_json(json.loads(storage.read_bytes(url)))
+    if total.stats:
+        storage.write_bytes(storage.join(logging_dir, "stats.json"), total.to_json().encode())
+
+
 def make_executor(phase, tasks: int, opts, logging_dir: str):
     if opts.executor == "ray":
         from corpus_tools.ray_executor import make_ray_executor
 
         return make_ray_executor(phase, tasks, opts, logging_dir)
     workers = max(1, min(opts.workers, tasks))
-    return CorpusLocalExecutor(pipeline=phase.pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                               start_method="forkserver")
+    executor = CorpusLocalExecutor(pipeline=phase.pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
+                                   start_method="forkserver")
+    executor.output = opts.output
+    return executor

@@ -17,7 +17,7 @@ from corpus_tools import storage
 from corpus_tools.dedup import STAGING, dedup_phases
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.release import ReleaseStep
-from corpus_tools.run import Phase, RunOptions
+from corpus_tools.run import Param, Phase, RunOptions, check_params
 from corpus_tools.stages.extract import TrafilaturaExtractor
 from corpus_tools.stages.lid import CascadeLid
 from corpus_tools.stages.pii import PiiMasker
@@ -27,14 +27,29 @@ from corpus_tools.stages.signals import HtmlSignals
 from corpus_tools.stages.write import ShardWriter
 
 
+# every `--param` this recipe takes; `corpus run` refuses any other key, or a value of the wrong type
+PARAMS = {
+    "keep_other": Param(bool, False, "route non-target languages to lang=other instead of the ledger"),
+    "label_only": Param(bool, False, "compute quality signals and mask PII, exclude nothing for quality or PII"),
+    "dedup": Param(bool, True, "deduplicate (false: the docs phase writes shards/ directly)"),
+    "policy": Param(str, "", "rights policy file (default: the policy corpus_tools.rights.policy loads)"),
+    "max_payload_bytes": Param(int, 5_000_000, "records larger than this are skipped unread (`oversized`)"),
+    "dedup_tasks": Param(int, 4, "tasks per dedup phase"),
+    "dedup_ranges": Param(int, 1, "hash ranges per band"),
+    "dedup_memory_mb": Param(int, 1024, "clustering memory budget per task, MB"),
+    "dedup_threshold": Param(float, 0.8, "estimated Jaccard for a near-duplicate"),
+    "dedup_ngram": Param(int, 5, "word n-gram shingles"),
+    "dedup_bands": Param(int, 32, "LSH bands"),
+    "dedup_rows": Param(int, 8, "rows per band"),
+    "dedup_index": Param(str, "", "earlier release(s) to deduplicate against, comma-separated"),
+}
+
+
 def build(opts: RunOptions) -> list[Phase]:
-    keep_other = opts.params.get("keep_other", "false").lower() == "true"
-    label_only = opts.params.get("label_only", "false").lower() == "true"
-    dedup = opts.params.get("dedup", "true").lower() == "true"
-    policy = opts.params.get("policy") or None
+    p = check_params(PARAMS, opts.params)
+    keep_other, label_only, dedup, policy = p["keep_other"], p["label_only"], p["dedup"], p["policy"] or None
     docs = [
-        WarcRecordReader(opts.files, limit=opts.limit,
-                         max_payload_bytes=int(opts.params.get("max_payload_bytes", 5_000_000))),
+        WarcRecordReader(opts.files, limit=opts.limit, max_payload_bytes=p["max_payload_bytes"]),
         HtmlSignals(policy_path=policy),
         TrafilaturaExtractor(),
         CascadeLid(keep_other=keep_other),

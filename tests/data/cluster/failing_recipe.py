@@ -28,8 +28,9 @@ class FailOn(PipelineStep):
 def build(opts: RunOptions) -> list[Phase]:
     from corpus_tools.run import load_recipe
 
+    fail_on = opts.params.pop("fail_on", "")  # this recipe's own param; eu_web refuses keys it does not know
     opts.params.setdefault("dedup", "false")
     phases = load_recipe("eu_web").build(opts)
     docs = phases[0]
-    docs.pipeline.insert(1, FailOn(opts.params.get("fail_on", "")))
+    docs.pipeline.insert(1, FailOn(fail_on))
     return phases
