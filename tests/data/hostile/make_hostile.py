@@ -10,7 +10,9 @@ Deterministic: the same bytes on every run.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -36,6 +38,7 @@ def record(n: int, uri: str, body: bytes, headers: list[tuple[str, str]] | None 
     block = http + b"\r\n" + body
     warc = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:0000h05t-0000-0000-0000-{n:012d}>\r\n"
             f"WARC-Date: 2024-05-01T12:00:00Z\r\nWARC-Target-URI: {uri}\r\n"
+            f"WARC-Payload-Digest: sha1:{base64.b32encode(hashlib.sha1(body).digest()).decode()}\r\n"
             f"Content-Type: application/http;msgtype=response\r\nContent-Length: {len(block) + delta}\r\n\r\n")
     return warc.encode() + block + b"\r\n\r\n"
 
