@@ -104,7 +104,7 @@ def _run_phases(phases, opts, progress: bool) -> dict[str, list[int]]:
     from corpus_tools.progress import PhaseProgress
 
     failed: dict[str, list[int]] = {}
-    for phase in phases:
+    for phase in _chained(phases):
         tasks = phase_tasks(phase, opts)
         logging_dir = storage.join(opts.output, "logs", phase.name)
         for attempt in range(MAX_ATTEMPTS):
@@ -119,6 +119,15 @@ def _run_phases(phases, opts, progress: bool) -> dict[str, list[int]]:
             failed[phase.name] = incomplete
             break  # later phases need this one complete
     return failed
+
+
+def _chained(phases):
+    """The phases in order; a phase with `next_phase()` (e.g. the dedup clustering rounds) is followed by what
+    that returns, asked only once the phase is complete (a failed phase ends the loop before it is asked)."""
+    for phase in phases:
+        while phase is not None:
+            yield phase
+            phase = phase.next_phase() if hasattr(phase, "next_phase") else None
 
 
 def merge_task_stats(logging_dir: str, tasks: int) -> None:

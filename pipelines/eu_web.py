@@ -36,7 +36,7 @@ PARAMS = {
     "max_payload_bytes": Param(int, 5_000_000, "records larger than this are skipped unread (`oversized`)"),
     "dedup_tasks": Param(int, 4, "tasks per dedup phase"),
     "dedup_ranges": Param(int, 1, "hash ranges per band"),
-    "dedup_memory_mb": Param(int, 1024, "clustering memory budget per task, MB"),
+    "dedup_partition_edges": Param(int, 1_000_000, "duplicate edges per clustering partition (memory per task)"),
     "dedup_threshold": Param(float, 0.8, "estimated Jaccard for a near-duplicate"),
     "dedup_ngram": Param(int, 5, "word n-gram shingles"),
     "dedup_bands": Param(int, 32, "LSH bands"),

@@ -5,7 +5,8 @@ re-runnable on its own and parallel over its units:
 
     dedup_signatures  MinhashSignatures   staging shard -> exact hash, 256-perm MinHash, 32 band hashes
     dedup_buckets     MinhashBuckets      (language, band, hash range) -> verified duplicate edges
-    dedup_clusters    DuplicateClusters   language -> connected components (DuckDB, memory budget)
+    dedup_clusters    DuplicateClusters   (language, partition) -> connected components: a scatter phase,
+                                          rounds dedup_clusters_r01.. until no partition changes, an output phase
     dedup_filter      DuplicateFilter     staging shard -> final shard + ledger rows + index part
 
 Use from a recipe: `phases += dedup_phases(opts)` after the per-document phase, which must write to
@@ -19,7 +20,7 @@ from corpus_tools.dedup.files import STAGING, resolve_index, read_params
 from corpus_tools.dedup.minhash import MinhashParams
 from corpus_tools.errors import ConfigError
 
-__all__ = ["STAGING", "MinhashParams", "dedup_phases", "index_dirs_from_options", "params_from_options"]
+__all__ = ["STAGING", "MinhashParams", "chained_phases", "dedup_phases", "index_dirs_from_options", "params_from_options"]
 
 
 def _int(params: dict, key: str, default: int) -> int:
@@ -54,8 +55,10 @@ def index_dirs_from_options(params: dict, minhash: MinhashParams) -> tuple[str, 
 def dedup_phases(opts) -> list:
     """The four dedup phases for `corpus run`. Recipe params: dedup=false skips them (then the recipe must
     write straight to `shards/`); dedup_tasks (tasks per phase, default 4); dedup_ranges (hash ranges per
-    band, default 1); dedup_memory_mb (clustering budget, default 1024); dedup_threshold, dedup_ngram,
-    dedup_bands, dedup_rows (MinHash, defaults 0.8, 5, 32, 8); dedup_index (earlier release(s))."""
+    band, default 1); dedup_partition_edges (edges per clustering partition, default 1,000,000);
+    dedup_threshold, dedup_ngram, dedup_bands, dedup_rows (MinHash, defaults 0.8, 5, 32, 8); dedup_index
+    (earlier release(s)). The clustering phases are planned as they run: the phase after each round is decided
+    by that round's files (`chained_phases`)."""
     from corpus_tools.dedup.buckets import MinhashBuckets
     from corpus_tools.dedup.clusters import DuplicateClusters
     from corpus_tools.dedup.filtering import DuplicateFilter
@@ -66,10 +69,25 @@ def dedup_phases(opts) -> list:
     minhash = params_from_options(p)
     indexes = index_dirs_from_options(p, minhash)
     tasks = max(1, _int(p, "dedup_tasks", 4))
+    clusters = DuplicateClusters(opts.output, partition_edges=max(1, _int(p, "dedup_partition_edges", 1_000_000)))
     return [
         Phase("dedup_signatures", [MinhashSignatures(opts.output, minhash)], tasks=tasks),
         Phase("dedup_buckets", [MinhashBuckets(opts.output, minhash, ranges=_int(p, "dedup_ranges", 1),
                                                index_dirs=indexes)], tasks=tasks),
-        Phase("dedup_clusters", [DuplicateClusters(opts.output, memory_mb=_int(p, "dedup_memory_mb", 1024))], tasks=tasks),
+        chained_phases(clusters.steps(), tasks),
         Phase("dedup_filter", [DuplicateFilter(opts.output, opts.run_id, minhash, index_dirs=indexes)], tasks=tasks),
     ]
+
+
+def chained_phases(plan, tasks: int):
+    """The first of a chain of phases from `plan`, an iterator of (name, step): each phase's `next_phase()`
+    (called by the driver once the phase is complete) pulls the next one, so a plan can look at the files of
+    the rounds before it. None when the plan is empty."""
+    from corpus_tools.run import Phase
+
+    item = next(plan, None)
+    if item is None:
+        return None
+    phase = Phase(item[0], [item[1]], tasks=tasks)
+    phase.next_phase = lambda: chained_phases(plan, tasks)
+    return phase

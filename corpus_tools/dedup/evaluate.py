@@ -78,22 +78,24 @@ def write_staging(output: Path, docs: list[dict], files: int = 3, lang: str = "e
 
 
 def run_steps(steps, tasks: int) -> None:
-    """Run each step as `tasks` datatrove tasks, in this process, one after the other."""
-    for step in steps:
-        for rank in range(tasks):
-            for _ in step.run(None, rank, tasks) or ():
-                pass
+    """Run each step as `tasks` datatrove tasks, in this process, one after the other (`DuplicateClusters`
+    stands for its scatter, round and output steps, planned as they run)."""
+    for item in steps:
+        for _, step in item.steps() if hasattr(item, "steps") else [(None, item)]:
+            for rank in range(tasks):
+                for _ in step.run(None, rank, tasks) or ():
+                    pass
 
 
 def dedup_steps(output: str, params: MinhashParams = MinhashParams(), run_id: str = "eval", ranges: int = 1,
-                index_dirs: tuple[str, ...] = (), memory_mb: int = 256) -> list:
+                index_dirs: tuple[str, ...] = (), partition_edges: int = 1_000_000) -> list:
     from corpus_tools.dedup.buckets import MinhashBuckets
     from corpus_tools.dedup.clusters import DuplicateClusters
     from corpus_tools.dedup.filtering import DuplicateFilter
     from corpus_tools.dedup.minhash import MinhashSignatures
 
     return [MinhashSignatures(output, params), MinhashBuckets(output, params, ranges=ranges, index_dirs=index_dirs),
-            DuplicateClusters(output, memory_mb=memory_mb), DuplicateFilter(output, run_id, params, index_dirs=index_dirs)]
+            DuplicateClusters(output, partition_edges=partition_edges), DuplicateFilter(output, run_id, params, index_dirs=index_dirs)]
 
 
 def jaccard(a: set, b: set) -> float:

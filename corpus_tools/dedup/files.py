@@ -3,7 +3,9 @@
     OUT/staging/shards/lang=L/redistribution=R/part-N.parquet   written by the per-document phase
     OUT/dedup/signatures/lang=L/part-K.parquet                  K = index of the staging file (sorted list)
     OUT/dedup/edges/lang=L/range=RRR.parquet                    verified duplicate pairs, one file per unit
-    OUT/dedup/clusters/lang=L/clusters.parquet                 every document that has a duplicate
+    OUT/dedup/components/lang=L/parts=P/...                    clustering rounds: round=NNN/to=Q/, attrs/ (clusters.py)
+    OUT/dedup/clusters/lang=L/part-Q.parquet                   every document that has a duplicate, by the
+                                                               partition Q of its cluster's representative
     OUT/dedup/index/lang=L/part-K.parquet + params.json        signatures of the kept documents: the index
                                                                the next release dedups against
     OUT/shards/..., OUT/exclusions/stage=dedup/part-K.parquet  final shards and the dedup ledger

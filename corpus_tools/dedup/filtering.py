@@ -1,7 +1,7 @@
 """Filter (phase 4 of dedup): final shards, the dedup ledger, and this run's signature index.
 
 One unit = one staging shard (index K in the sorted list). Its documents are looked up in the language's
-`clusters.parquet`: a representative keeps `dup_cluster_id` / `dup_cluster_size`, a document without
+cluster parts (`clusters/lang=L/part-P.parquet`, read one at a time): a representative keeps `dup_cluster_id` / `dup_cluster_size`, a document without
 duplicates gets size 1 and no cluster id, every other member goes to `exclusions/stage=dedup/part-K.parquet`
 with reason `exact_duplicate` or `near_duplicate`, the rule, evidence (estimated Jaccard of its best link,
 cluster id and size; never text) and `kept_id` = the representative's id (which may be a document of the
@@ -42,12 +42,12 @@ class DuplicateFilter(DedupStep):
         return list(enumerate(files.staging_files(self.output)))
 
     def clusters(self, lang: str, ids: pa.Array) -> dict[str, dict]:
-        url = storage.join(self.output, files.DEDUP, "clusters", f"lang={lang}", "clusters.parquet")
-        if not storage.exists(url):
-            return {}
-        t = storage.read_parquet(url)
-        t = t.filter(pc.and_(pc.is_in(t.column("id"), value_set=ids), pc.invert(t.column("old"))))
-        return {r["id"]: r for r in t.to_pylist()}
+        out = {}
+        for url in storage.list_files(storage.join(self.output, files.DEDUP, "clusters", f"lang={lang}"), ".parquet"):
+            t = storage.read_parquet(url)  # one part at a time: memory is one part, not the language
+            t = t.filter(pc.and_(pc.is_in(t.column("id"), value_set=ids), pc.invert(t.column("old"))))
+            out.update((r["id"], r) for r in t.to_pylist())
+        return out
 
     def process_unit(self, unit) -> None:
         index, url = unit
