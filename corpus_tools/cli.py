@@ -29,17 +29,17 @@ def environment_error(e: BaseException) -> str | None:
         from botocore import exceptions as bx
     except ImportError:  # the s3 extra is not installed: no S3 error can occur
         bx = None
+    from corpus_tools import storage
+
     if bx is not None and isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return (f"no S3 credentials for {_s3_where()}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                "(or AWS_PROFILE), or give a local path")
+        return storage.s3_no_credentials()
     if bx is not None and isinstance(e, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError)):
         return f"cannot reach the S3 endpoint {_s3_where()}: start it, or fix --s3-endpoint / S3_ENDPOINT_URL"
     if bx is not None and isinstance(e, bx.ClientError):
         err = e.response.get("Error", {})
         code = str(err.get("Code") or e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?"))
-        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "403", "401"):
-            return (f"S3 at {_s3_where()} refused access ({code}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
-                    "and the bucket's permissions")
+        if code in storage.S3_REFUSED:
+            return storage.s3_refused(code)
         if code in ("NoSuchBucket", "NoSuchKey", "404"):
             return f"not found on S3 at {_s3_where()} ({code}): check the bucket name and the prefix"
         return f"S3 at {_s3_where()} answered {code}: {err.get('Message', '')}; check the URL and the credentials"

@@ -75,16 +75,35 @@ def reset_s3_client() -> None:
     _CLIENT = None
 
 
+# S3 error codes that mean "these credentials may not do this" (HEAD answers carry only the HTTP status)
+S3_REFUSED = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "AllAccessDisabled", "401", "403")
+
+
+def s3_refused(code: str) -> str:
+    return (f"S3 at {s3_endpoint() or 'AWS S3'} refused access ({code}): check AWS_ACCESS_KEY_ID / "
+            "AWS_SECRET_ACCESS_KEY and the bucket's permissions")
+
+
+def s3_no_credentials() -> str:
+    return (f"no S3 credentials for {s3_endpoint() or 'AWS S3'}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(or AWS_PROFILE), or give a local path")
+
+
 def _s3_call(fn, *args, **kwargs):
-    """Run one S3 call; connection failures become a one-line RetryableError naming the endpoint."""
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+    """Run one S3 call; connection failures become a one-line RetryableError naming the endpoint, refused
+    access and missing credentials an InputError saying what to set."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
     try:
         return fn(*args, **kwargs)
     except EndpointConnectionError as e:
         raise RetryableError(f"cannot reach the S3 endpoint {s3_endpoint() or 'aws'}: start it or fix --s3-endpoint ({e})") from None
+    except NoCredentialsError:
+        raise InputError(s3_no_credentials()) from None
     except ClientError as e:
         code = e.response.get("Error", {}).get("Code", "")
+        if code in S3_REFUSED:
+            raise InputError(s3_refused(code)) from None
         if code == "InvalidRange":
             raise InputError(f"byte range outside the object: {e.response.get('Error', {}).get('Message', code)}") from None
         if code in ("NoSuchKey", "404", "NoSuchBucket"):
@@ -261,10 +280,16 @@ def exists(url: str) -> bool:
 
         bucket, key = split_s3(url)
         try:
-            s3_client().head_object(Bucket=bucket, Key=key)
+            _s3_call(s3_client().head_object, Bucket=bucket, Key=key)
             return True
-        except ClientError:
-            return False
+        except InputError as e:  # not found is an answer; refused access or no credentials is not
+            if str(e).startswith("not found on S3"):
+                return False
+            raise
+        except RetryableError as e:
+            if isinstance(e.__context__, ClientError):  # another HTTP status (a HEAD answer has no body)
+                return False
+            raise
     return os.path.exists(url)
 
 

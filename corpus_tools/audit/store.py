@@ -245,8 +245,9 @@ def run_query(con, sql: str, sandbox: Sandbox | None = None) -> tuple[list[str],
         raise InputError(f"query stopped after {sandbox.timeout_s:g} s (--timeout): narrow it (LIMIT, WHERE) "
                          "or raise --timeout") from None
     except duckdb.OutOfMemoryException as e:
+        what = _one_line(e).split(" Possible solutions")[0]
         raise InputError(f"query needs more memory than --memory-limit {sandbox.memory_limit if sandbox else ''} allows "
-                         f"({_one_line(e)[:120]}): narrow it or raise --memory-limit / --temp-limit") from None
+                         f"({what}): narrow it or raise --memory-limit / --temp-limit") from None
     except duckdb.Error as e:
         raise InputError(f"query refused: {_one_line(e)}") from None
     finally:

@@ -46,6 +46,8 @@ def _read_json(path: Path, what: str) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} not found: give an existing file (default {DEFAULT_POLICY.name} in manifests/)") from None
+    except UnicodeDecodeError as e:  # a ValueError without .msg: a binary file (an image) given as the policy
+        raise ConfigError(f"{what} {path} is not UTF-8 text (byte {e.start}: {e.reason}): give a JSON policy file") from None
     except ValueError as e:
         raise ConfigError(f"{what} {path} is not valid JSON ({e.msg} at line {e.lineno}): fix the file") from None
 
