@@ -46,7 +46,7 @@ def main() -> None:
         tmp = Path(tmp)
         parent = tmp / "parent"
         full = timed(["run", "eu_web", "--input", args.input, "--output", parent, "--workers", args.workers])
-        policy = json.loads((ROOT / "manifests" / "policy-v1.json").read_text())
+        policy = json.loads((ROOT / "manifests" / "policy-v2.json").read_text())
         policy.update(optout_action="drop", policy_version="bench-drop", agents=str(ROOT / "manifests" / policy["agents"]))
         (tmp / "drop.json").write_text(json.dumps(policy))
         runs = {

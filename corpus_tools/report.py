@@ -121,7 +121,8 @@ def chart_optout(con) -> Chart:
              for t, c in n["kept_train_eligible"].items()}
     if n["excluded"]:
         found["excluded (policy)"] = n["excluded"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, max(2.5, 0.32 * max(len(signals), len(found), 1) + 1)))
+    rows = [max(len(signals), 1), max(len(found), 1)]
+    fig, axes = plt.subplots(2, 1, figsize=(8, 0.32 * sum(rows) + 2.4), gridspec_kw={"height_ratios": rows})
     for ax, counts, title, colour in ((axes[0], signals, "machine-readable opt-outs, per signal", "#ffa600"),
                                       (axes[1], found, "copyright notices (not an opt-out)", "#7a5195")):
         items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) or [("(none in this run)", 0)]
@@ -133,6 +134,8 @@ def chart_optout(con) -> Chart:
         for i, (_, v) in enumerate(items):
             ax.text(v, i, f" {v:,}", va="center", fontsize=8)
         ax.margins(x=0.15)
+        ax.set_xlim(left=0, right=None if counts else 1)
+    fig.tight_layout()
     return Chart("optout", "Opt-out signals and copyright notices", _png(fig),
                  f"{n_optout:,} documents with a machine-readable TDM or AI-training opt-out (TDMRep, robots.txt, noai, "
                  f"Content-Usage, Content-Signal). {n['kept'] + n['excluded']:,} documents with an 'all rights reserved' "

@@ -32,7 +32,8 @@ USAGE = {
     "noncommercial": ("CC BY-NC(-SA): redistribution for non-commercial purposes only.", "permission", ["attribution", "nonCommercialUse"]),
     "noderivatives": ("CC BY-ND: processed text is an adaptation; not redistributed.", "prohibition", []),
     "unknown": ("No usable licence signal: not redistributable; kept for training under DSM Art. 4 where no opt-out applies.", "prohibition", []),
-    "reserved": ("Opt-out or all rights reserved: kept for audit only, never redistributed, not trainable under DSM Art. 4.", "prohibition", []),
+    "reserved": ("Machine-readable opt-out or an 'all rights reserved' notice: kept for audit only, never redistributed; "
+                 "train_eligible says whether a document may be mined (false for an opt-out under DSM Art. 4).", "prohibition", []),
 }
 
 

@@ -129,7 +129,7 @@ class Plan:
         parent_lineage = (self.parent.run or {}).get("lineage") or {}
         self.parent_run_id = (self.parent.run or {}).get("run_id") or (self.parent.release or {}).get("release_id") or "parent"
         ctx = Context(output=self.output, run_id=self.parent_run_id, robots=list(self.recipe.get("options", {}).get("robots") or []),
-                      parent_params=dict(self.recipe.get("options", {}).get("params") or {}))
+                      parent_params=dict(self.recipe.get("options", {}).get("params") or {}), parent_url=self.parent.url)
         steps = recipe_steps(self.recipe, self.output, self.parent_run_id)
         # the parent's effective steps: the recipe with every earlier restage's parameters applied
         self.applied_before = parent_lineage.get("applied", {})

@@ -58,6 +58,7 @@ class Context:
     parent_steps: list = field(default_factory=list)   # the parent recipe's per-document steps (instances)
     robots: list[str] = field(default_factory=list)
     parent_params: dict = field(default_factory=dict)   # the parent recipe's --param values
+    parent_url: str = ""                                 # the parent release (for what its manifests recorded)
 
     def step(self, *class_names: str):
         return next((s for s in self.parent_steps if type(s).__name__ in class_names), None)
@@ -358,7 +359,9 @@ class RightsStage(Stage):
         step = ctx.step("RightsDecision")
         if step is None:
             return {}
-        return {"policy": step.policy.path, "robots": tuple(step.robots)}
+        # a parent made under an earlier default (rights-policy-v1) is rebuilt with today's default: the policy
+        # its shard manifest recorded is the one that decided its documents
+        return {"policy": _recorded_policy(ctx.parent_url, step.policy) or step.policy.path, "robots": tuple(step.robots)}
 
     def candidate(self, row: dict, values: dict, old: dict, ctx: Context) -> bool:
         from corpus_tools.rights.policy import load_policy
@@ -388,6 +391,32 @@ class RightsStage(Stage):
         steps = self.fresh(values, ctx)
         steps["HtmlSignals"] = [WarcHtmlSignals(steps["HtmlSignals"][0])]
         return steps
+
+
+def _recorded_policy(parent_url: str, rebuilt) -> str | None:
+    """Path of the policy file the parent's first shard manifest recorded, when it is not `rebuilt` and the
+    file still holds the recorded policy; None otherwise (no manifest, same policy, file gone or changed)."""
+    import json
+
+    from corpus_tools import storage
+    from corpus_tools.errors import ConfigError
+    from corpus_tools.release.layout import manifest_path
+    from corpus_tools.rights.policy import load_policy
+
+    try:
+        release = json.loads(storage.read_bytes(storage.join(parent_url, "release.json")))
+        manifest = json.loads(storage.read_bytes(storage.join(parent_url, manifest_path(release["shards"][0]["path"]))))
+        steps = manifest["pipeline"]["config"]["docs"]["pipeline"]
+        recorded = next(s["policy"] for s in steps if isinstance(s, dict) and isinstance(s.get("policy"), dict)
+                        and "data" in s["policy"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, StopIteration):
+        return None
+    if recorded["data"] == rebuilt.data:
+        return None
+    try:
+        return recorded["path"] if load_policy(recorded["path"]).data == recorded["data"] else None
+    except ConfigError:
+        return None
 
 
 # --- dedup, release --------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ def parent_and_policy(tmp_path_factory):
     parent = tmp / "parent"
     _ok(run_cli("run", "eu_web", "--input", TEST_DATA / "rights" / "pages.warc.gz", "--robots",
                 TEST_DATA / "rights" / "robots.warc.gz", "--output", parent, "--param", "dedup=false"))
-    policy = json.loads((ROOT / "manifests" / "policy-v1.json").read_text())
-    policy.update(optout_action="drop", policy_version="rights-policy-v1-drop", agents=str(ROOT / "manifests" / policy["agents"]))
+    policy = json.loads((ROOT / "manifests" / "policy-v2.json").read_text())
+    policy.update(optout_action="drop", policy_version="rights-policy-v2-drop", agents=str(ROOT / "manifests" / policy["agents"]))
     (tmp / "drop.json").write_text(json.dumps(policy))
     local = tmp / "local"
     _ok(run_cli("stage", "rights", "--input", parent, "--output", local, "--param", f"policy={tmp / 'drop.json'}"))

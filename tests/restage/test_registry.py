@@ -17,7 +17,7 @@ def test_stages_lists_every_stage_with_parameters_and_versions():
     rows = {r["stage"]: r for r in json.loads(result.output)}
     assert set(rows) == {"lid", "rights", "quality", "pii", "dedup", "release"}
     assert "gopher_quality_v1" in rows["quality"]["versions"]["rules"]
-    assert rows["rights"]["versions"]["policy"] == "rights-policy-v1"
+    assert rows["rights"]["versions"]["policy"] == "rights-policy-v2"
     assert "minhash_v1" in rows["dedup"]["versions"]["rules"]
     assert rows["lid"]["versions"]["rules"] == ["lid_cascade_v2"]
     params = {p["name"]: p for p in rows["pii"]["params"]}

@@ -133,14 +133,14 @@ def test_rights_policy_that_drops_reserved_documents_moves_them_and_nothing_else
     kept = _rows(parent, "shards")
     reserved = {r["id"] for r in kept if r["redistribution"] == "reserved"}
     assert 0 < len(reserved) < len(kept)
-    policy = json.loads((ROOT / "manifests" / "policy-v1.json").read_text())
-    policy.update(optout_action="drop", policy_version="rights-policy-v1-drop", agents=str(ROOT / "manifests" / policy["agents"]))
+    policy = json.loads((ROOT / "manifests" / "policy-v2.json").read_text())
+    policy.update(optout_action="drop", policy_version="rights-policy-v2-drop", agents=str(ROOT / "manifests" / policy["agents"]))
     (tmp_path / "drop.json").write_text(json.dumps(policy))
     out = tmp_path / "dropped"
     _run("stage", "rights", "--input", parent, "--output", out, "--param", f"policy={tmp_path / 'drop.json'}")
     moved = [r for r in _rows(out, "exclusions") if r["stage"] == "rights"]
     assert {r["id"] for r in moved} == reserved
-    assert {r["reason"] for r in moved} == {"optout"} and {r["rule"] for r in moved} == {"rights-policy-v1-drop"}
+    assert {r["reason"] for r in moved} == {"optout"} and {r["rule"] for r in moved} == {"rights-policy-v2-drop"}
     after = {r["id"]: r for r in _rows(out, "shards")}
     assert set(after) == {r["id"] for r in kept} - reserved
     before = {r["id"]: r for r in kept}
@@ -148,7 +148,7 @@ def test_rights_policy_that_drops_reserved_documents_moves_them_and_nothing_else
     _run("audit", "verify", out)
     # and back: the default policy keeps them in redistribution=reserved again, re-hydrated from the WARC
     back = tmp_path / "back"
-    _run("stage", "rights", "--input", out, "--output", back, "--param", f"policy={ROOT / 'manifests' / 'policy-v1.json'}")
+    _run("stage", "rights", "--input", out, "--output", back, "--param", f"policy={ROOT / 'manifests' / 'policy-v2.json'}")
     assert {r["id"]: r["redistribution"] for r in _rows(back, "shards")} == {r["id"]: r["redistribution"] for r in kept}
     _run("audit", "verify", back)
 
@@ -157,8 +157,8 @@ def test_revived_documents_of_a_deduplicated_parent_are_deduplicated_against_it(
     # parent: the rights pages (one template, near-duplicates of each other) with a policy that drops opted-out
     # pages, then dedup; restaging with the default policy brings the opted-out pages back, and each must meet
     # the parent's kept copy in the dedup index
-    policy = json.loads((ROOT / "manifests" / "policy-v1.json").read_text())
-    policy.update(optout_action="drop", policy_version="rights-policy-v1-drop", agents=str(ROOT / "manifests" / policy["agents"]))
+    policy = json.loads((ROOT / "manifests" / "policy-v2.json").read_text())
+    policy.update(optout_action="drop", policy_version="rights-policy-v2-drop", agents=str(ROOT / "manifests" / policy["agents"]))
     (tmp_path / "drop.json").write_text(json.dumps(policy))
     parent = tmp_path / "parent"
     _run("run", "eu_web", "--input", TEST_DATA / "rights" / "pages.warc.gz", "--robots", TEST_DATA / "rights" / "robots.warc.gz",
@@ -167,7 +167,7 @@ def test_revived_documents_of_a_deduplicated_parent_are_deduplicated_against_it(
     parent_kept = {r["id"] for r in _rows(parent, "shards")}
     assert dropped and parent_kept
     out = tmp_path / "reserve"
-    _run("stage", "rights", "--input", parent, "--output", out, "--param", f"policy={ROOT / 'manifests' / 'policy-v1.json'}")
+    _run("stage", "rights", "--input", parent, "--output", out, "--param", f"policy={ROOT / 'manifests' / 'policy-v2.json'}")
     assert {r["id"] for r in _rows(out, "lineage/superseded") if r["outcome"] == "kept"} == dropped
     dups = [r for p in (out / "exclusions").glob("restage=*/stage=dedup/*.parquet") for r in pq.read_table(p).to_pylist()]
     assert {r["id"] for r in dups} == dropped and all(r["kept_id"] in parent_kept for r in dups)

@@ -98,3 +98,20 @@ def test_strict_drop_policy_ledgers_notice_pages_as_notices_not_optouts(default_
     s = json.loads(_cli("audit", "summary", out, "--json"))["optout"]
     assert (s["excluded"], s["excluded_by_signal"]) == (0, {})
     assert s["copyright_notices"]["excluded"] == 3
+
+
+def test_a_release_made_under_the_first_default_restages_from_the_policy_that_decided_it(tmp_path):
+    # made with rights-policy-v1 when it was the default: run.json names no policy, the manifests record v1
+    old = tmp_path / "old"
+    _cli("run", "eu_web", "--input", PAGES, "--output", old, "--no-report", "--param", f"policy={MANIFESTS / 'policy-v1.json'}")
+    run = json.loads((old / "run.json").read_text())
+    run["options"]["params"] = {}
+    (old / "run.json").write_text(json.dumps(run))
+    same = tmp_path / "same"
+    assert "changed: nothing" in _cli("stage", "rights", "--input", old, "--output", same)
+    assert {u: (d[0], d[1]) for u, d in _docs(same).items()} == BEFORE
+    new = tmp_path / "new"
+    _cli("stage", "rights", "--input", old, "--output", new, "--param", f"policy={MANIFESTS / 'policy-v2.json'}")
+    change = json.loads((new / "release.json").read_text())["lineage"]["params"]["rights"]["policy"]
+    assert change["old"].endswith("manifests/policy-v1.json") and change["new"].endswith("manifests/policy-v2.json")
+    assert all(d[1] is True for d in _docs(new).values())
