@@ -121,7 +121,7 @@ def html_signals(html: str, headers: dict[str, str] | None, url: str | None, age
 
 class HtmlSignals(DocumentStep):
     """policy_path: the policy whose agent list decides which user-agent-prefixed robots rules count,
-    default manifests/policy-v1.json.
+    default manifests/policy-v2.json.
     max_depth: deepest element nesting parsed, default 5,000 (browsers stop nesting the tree at 512, Blink's
       HTMLConstructionSite; the deepest of the 586 real HTML payloads in ../shared/data measures 288, the
       median 13; 5,000 nested divs cost < 0.1 s to parse).
