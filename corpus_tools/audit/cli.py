@@ -1,9 +1,9 @@
 """`corpus audit`: the auditor's commands, read-only over a release (an output directory or s3:// prefix).
 
-    corpus audit verify out/sample
+    corpus audit verify out/sample [--expect-root ROOT] [--expect-release ID]   (ROOT: the published shards root)
     corpus audit trace out/sample https://example.org/page      (or a document id)
     corpus audit why out/sample https://example.org/excluded
-    corpus audit query out/sample "SELECT lang, count(*) FROM documents GROUP BY 1" [--json | --csv]
+    corpus audit query out/sample "SELECT lang, count(*) FROM documents GROUP BY 1" [--json | --csv] [--timeout 60s]
     corpus audit summary out/sample [--json]
     corpus audit takedown out/sample --url URL --output out/sample-v2 [--reason REF]
     corpus audit build out/sample          (re-write the release files of a run's output)
