@@ -223,6 +223,9 @@ def main() -> None:
     body = "\n".join(lines)
     print(body)
     write_section("dedup_scale", "Dedup at scale: signatures and clustering vs datatrove MinHash", body)
+    from benchmarks.dedup_tasks import main as tasks_main  # every phase at 1, 4, 16 tasks (section dedup_tasks)
+
+    tasks_main(["--sizes", "1000000", "--record"] + (["--tmp", args.tmp] if args.tmp else []))
 
 
 if __name__ == "__main__":
