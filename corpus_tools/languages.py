@@ -7,6 +7,7 @@ from its letters, never assumed from the language, so Serbian in Cyrillic and in
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +17,26 @@ import numpy as np
 
 from corpus_tools.errors import ConfigError
 
-LANGUAGE_IDS = Path(__file__).resolve().parent.parent / "language_ids"
+
+
+def data_dir(name: str) -> Path:
+    """The folder of bundled data `name` (`language_ids`, `manifests`, `pipelines`), resolved in one place.
+
+    In a wheel the folders ship inside the package (`corpus_tools/<name>/`, mapped there at build time by
+    `[tool.setuptools.package-dir]` in pyproject.toml); in a checkout or an editable install they stay at the
+    repository root beside the package, where auditors review them.
+    """
+    inside = importlib.resources.files("corpus_tools") / name
+    if inside.is_dir():
+        return Path(str(inside))
+    beside = Path(str(importlib.resources.files("corpus_tools"))).parent / name
+    if beside.is_dir():
+        return beside
+    raise ConfigError(f"corpus-tools data folder {name}/ not found (looked in {inside} and {beside}): "
+                      "reinstall corpus-tools (pip install corpus-tools) or restore it in the checkout")
+
+
+LANGUAGE_IDS = data_dir("language_ids")
 OTHER = "other"
 
 

@@ -31,8 +31,9 @@ from pathlib import Path
 from corpus_tools import __version__, storage
 from corpus_tools.storage import parquet_rows, read_parquet
 from corpus_tools.errors import ConfigError, InputError, VerificationError
+from corpus_tools.languages import data_dir
 
-PIPELINES_DIR = Path(__file__).resolve().parent.parent / "pipelines"
+PIPELINES_DIR = data_dir("pipelines")
 
 
 @dataclass
@@ -142,15 +143,16 @@ def _size(url: str) -> int:
 def _code_digest() -> str:
     """The package's own source, so an edited checkout with the same version number still counts as a change."""
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
-        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    package = Path(__file__).resolve().parent
+    for path in sorted(p for p in package.rglob("*.py") if p.relative_to(package).parts[0] != "pipelines"):
+        h.update(str(path.relative_to(package.parent)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 
 def run_config(recipe: str, opts: RunOptions) -> dict:
     """Everything that changes a run's results, each part digested: what `OUT/run-config.json` records."""
     def data_files(folder: str) -> dict:
-        base = ROOT / folder
+        base = data_dir(folder)
         return {str(p.relative_to(base)): _file_digest(p) for p in sorted(base.rglob("*"))
                 if p.is_file() and p.suffix in (".json", ".tsv", ".txt") and not p.name.startswith(".")}
 

@@ -30,14 +30,14 @@ import re
 from collections import Counter
 from functools import lru_cache
 from itertools import accumulate
-from pathlib import Path
 
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
+from corpus_tools.languages import LANGUAGE_IDS
 from corpus_tools.text import split_words, tokenizer_spec
 
 SIGNALS_VERSION = "quality_signals_v2"
-PUNCTUATION_TSV = Path(__file__).resolve().parent.parent.parent / "language_ids" / "quality_punctuation.tsv"
+PUNCTUATION_TSV = LANGUAGE_IDS / "quality_punctuation.tsv"
 SHORT_LINE_CHARS = 30  # FineWebQualityFilter's short_line_length default
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)

@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from corpus_tools.errors import ConfigError
+from corpus_tools.languages import LANGUAGE_IDS
 
-LANGUAGE_IDS = Path(__file__).resolve().parent.parent.parent / "language_ids"
 THRESHOLDS_TSV = LANGUAGE_IDS / "quality_thresholds.tsv"
 STOPWORDS_DIR = LANGUAGE_IDS / "stopwords"
 
@@ -84,6 +84,8 @@ def load_stopwords(label: str, directory: Path = STOPWORDS_DIR) -> frozenset:
 def load_thresholds(path: str | None = None) -> dict[str, LangThresholds]:
     """label -> LangThresholds. `path`: another table of the same shape (stop words are looked up beside it)."""
     tsv = Path(path) if path else THRESHOLDS_TSV
+    if not tsv.exists() and not tsv.is_absolute() and tsv.parts[0] == "language_ids":
+        tsv = LANGUAGE_IDS.joinpath(*tsv.parts[1:])  # a bundled table named as in the checkout, from any folder
     if not tsv.exists():
         raise ConfigError(f"quality thresholds table {tsv} not found")
     lines = [line for line in tsv.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from corpus_tools import __version__, storage
+from corpus_tools.languages import data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIRS = ("language_ids", "manifests")
@@ -179,9 +180,10 @@ def models_and_lists(config: dict) -> list[dict]:
         if f not in assets:
             assets[f] = _asset(Path(f), source="pipeline config")
     for d in DATA_DIRS:
-        for p in sorted((ROOT / d).rglob("*")):
+        base = data_dir(d)
+        for p in sorted(base.rglob("*")):
             if p.is_file() and not p.name.endswith(".schema.json") and not p.name.startswith("."):
-                a = _asset(p, f"{d}/{p.relative_to(ROOT / d).as_posix()}", "project")
+                a = _asset(p, f"{d}/{p.relative_to(base).as_posix()}", "project")
                 assets[str(p)] = a
     return sorted(assets.values(), key=lambda a: a["name"])
 

@@ -19,8 +19,9 @@ import re
 from pathlib import Path, PurePosixPath
 
 from corpus_tools.errors import ConfigError, VerificationError
+from corpus_tools.languages import data_dir
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "manifests"
+SCHEMA_DIR = data_dir("manifests")
 RELEASE_FILES = ("release.json", "croissant.json", "summary.json", "takedown.json")
 _SHARD = re.compile(r"^shards/lang=([A-Za-z0-9_]+)/redistribution=([A-Za-z0-9_]+)/part-(\d{5,})\.parquet$")
 _LEDGER = re.compile(r"^exclusions/(?:[A-Za-z0-9_]+=[A-Za-z0-9_.-]+/)*part-\d{5,}\.parquet$")

@@ -18,8 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from corpus_tools.errors import ConfigError
+from corpus_tools.languages import data_dir
 
-MANIFESTS = Path(__file__).resolve().parent.parent.parent / "manifests"
+MANIFESTS = data_dir("manifests")
 DEFAULT_POLICY = MANIFESTS / "policy-v2.json"
 STRICT_POLICY = MANIFESTS / "policy-strict-v1.json"
 SCHEMA = MANIFESTS / "policy.schema.json"
@@ -58,6 +59,8 @@ def load_policy(path: str | None = None) -> Policy:
     import jsonschema
 
     p = Path(path) if path else DEFAULT_POLICY
+    if not p.exists() and not p.is_absolute() and p.parts[0] == "manifests":
+        p = MANIFESTS.joinpath(*p.parts[1:])  # a bundled policy named as in the checkout, from any folder
     data = _read_json(p, "policy")
     schema = _read_json(SCHEMA, "policy schema")
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
