@@ -59,15 +59,27 @@ def parse_list(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def select_shards(manifest: dict, langs: list[str] | None, redistribution: list[str] | None) -> list[dict]:
-    """The release's shards matching the filters, in release order. ConfigError if a filter matches nothing."""
+def select_shards(manifest: dict, langs: list[str] | None, redistribution: list[str] | None,
+                  notes: list[str] | None = None) -> list[dict]:
+    """The release's shards matching the filters, in release order. A valid language or class the release
+    does not hold matches nothing (a line is added to `notes`); a value that is no language of the registry
+    or no redistribution class (a misspelling) is a ConfigError listing what the release has."""
+    from corpus_tools.languages import OTHER, registry
+    from corpus_tools.rights.policy import CLASSES
+
     shards = manifest["shards"]
-    for name, wanted, key in (("--lang", langs, "lang"), ("--redistribution", redistribution, "redistribution")):
+    for name, wanted, key, valid in (("--lang", langs, "lang", lambda: set(registry()) | {OTHER}),
+                                     ("--redistribution", redistribution, "redistribution", lambda: set(CLASSES))):
         if wanted:
             present = sorted({s.get(key) for s in shards if s.get(key)})
-            unknown = [w for w in wanted if w not in present]
+            absent = [w for w in wanted if w not in present]
+            unknown = [w for w in absent if w not in valid()]
             if unknown:
-                raise ConfigError(f"{name} {','.join(unknown)} is not in this release; it has: {','.join(present) or 'none'}")
+                what = "a language label of language_ids/registry.tsv" if key == "lang" else f"a class ({','.join(CLASSES)})"
+                raise ConfigError(f"{name} {','.join(unknown)} is not in this release, nor {what}; "
+                                  f"the release has: {','.join(present) or 'none'}")
+            if absent and notes is not None:
+                notes.append(f"{name} {','.join(absent)}: none in this release (it has {','.join(present) or 'none'}); matches nothing")
     return [s for s in shards
             if (not langs or s.get("lang") in langs) and (not redistribution or s.get("redistribution") in redistribution)]
 
@@ -116,9 +128,12 @@ def pull(release: str, to: str, langs: list[str] | None = None, redistribution: 
         raise ConfigError("--to must be a local directory (training reads local files; S3 shards can be streamed directly)")
     os.makedirs(to, exist_ok=True)  # an unwritable --to fails before anything is read (the CLI prints one line)
     manifest = load_release(release)
-    shards = select_shards(manifest, langs, redistribution)
+    notes: list[str] = []
+    shards = select_shards(manifest, langs, redistribution, notes)
     if not shards:
-        raise ConfigError("no shard matches --lang/--redistribution in this release; widen the filters")
+        raise ConfigError("no shard matches --lang/--redistribution in this release"
+                          + (f" ({'; '.join(notes)})" if notes else "") + ": widen the filters")
+
     old_path = os.path.join(to, PULL_MANIFEST)
     if os.path.exists(old_path):
         old = json.load(open(old_path))
@@ -146,6 +161,7 @@ def pull(release: str, to: str, langs: list[str] | None = None, redistribution: 
         "pulled_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "shards": [{k: s.get(k) for k in ("path", "sha256", "bytes", "rows", "lang", "redistribution")} for s in shards],
         "counts": counts,
+        "notes": notes,
     }
     with storage.atomic_write(old_path) as fh:
         fh.write(json.dumps(out, indent=2, sort_keys=True).encode())
@@ -279,6 +295,8 @@ def pull_cmd(release, to, lang, redistribution, s3_endpoint):
     storage.set_s3_endpoint(s3_endpoint)
     out = pull(release, to, parse_list(lang), parse_list(redistribution),
                progress=lambda i, n: click.echo(f"  {i}/{n} shards", err=True))
+    for note in out["notes"]:
+        click.echo(f"note: {note}", err=True)
     c = out["counts"]
     rows = sum(s.get("rows") or 0 for s in out["shards"])
     click.echo(f"pulled {len(out['shards'])} shards ({rows} rows) of release {str(out['merkle_root'])[:16]} into {to}: "

@@ -32,6 +32,7 @@ from corpus_tools import __version__, storage
 from corpus_tools.storage import parquet_rows, read_parquet
 from corpus_tools.errors import ConfigError, InputError, VerificationError
 from corpus_tools.languages import data_dir
+from corpus_tools.schema import SHARD_KEYS, path_key
 
 PIPELINES_DIR = data_dir("pipelines")
 
@@ -309,7 +310,7 @@ def conservation(output: str) -> dict:
     """Records read vs documents kept + records excluded (by stage and reason), from the files on disk."""
     kept_by_lang: Counter = Counter()
     for url in storage.list_files(storage.join(output, "shards"), ".parquet"):
-        lang = next((p.split("=", 1)[1] for p in url.split("/") if p.startswith("lang=")), "other")
+        lang = path_key(url, SHARD_KEYS[0]) or "other"
         kept_by_lang[lang] += parquet_rows(url)
     excluded: Counter = Counter()
     for url in storage.list_files(storage.join(output, "exclusions"), ".parquet"):

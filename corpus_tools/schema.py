@@ -3,9 +3,20 @@
 Columns are grouped as in DESIGN.md. A stage that owns a column fills it; the writer fills the rest with
 nulls, so every shard has the same schema whatever stages ran. Metadata keys starting with `_` are
 working state and are never written.
+
+Also the release's folder keys (hive partitions): `shards/language=L/redistribution_class=R/` and
+`exclusions/phase=P/`. No key is the name of a column of the files below it, so pandas, pyarrow, polars,
+DuckDB and HF datasets read the same values with their hive defaults (tests/test_interop.py).
+
+JSON columns (`licence_evidence`, `optout_evidence`, the ledger's `evidence`) are UTF-8 JSON strings with
+sorted keys: their shape differs per rule and signal, which a Parquet struct cannot hold without making
+every key nullable; read them with `json.loads`, DuckDB `json_extract` or polars `str.json_decode`.
 """
 
 from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
 
 import pyarrow as pa
 
@@ -17,7 +28,7 @@ PROVENANCE = [
     pa.field("warc_record_id", pa.string()),
     pa.field("warc_offset", pa.int64()),
     pa.field("warc_length", pa.int64()),
-    pa.field("warc_date", pa.string()),
+    pa.field("warc_date", pa.timestamp("us", tz="UTC")),   # WARC-Date (or ARC archive-date); null if unreadable
     pa.field("payload_digest", pa.string()),
     pa.field("http_status", pa.int16()),
     pa.field("content_type", pa.string()),
@@ -102,3 +113,46 @@ EXCLUSION_SCHEMA = pa.schema(PROVENANCE + [
 ])
 
 PROVENANCE_COLUMNS = [f.name for f in PROVENANCE]
+
+SHARD_KEYS = ("language", "redistribution_class")   # never `lang` / `redistribution`: those are columns
+LEDGER_KEY = "phase"                                # never `stage`: the column says which stage excluded a row
+
+
+def partition_dirs(lang: str, redistribution: str) -> list[str]:
+    """The folders of a shard under `shards/`: `["language=deu_Latn", "redistribution_class=unknown"]`."""
+    return [f"{SHARD_KEYS[0]}={lang}", f"{SHARD_KEYS[1]}={redistribution}"]
+
+
+def ledger_dir(phase: str) -> str:
+    """The ledger folder a phase writes: `exclusions/phase=docs`, `exclusions/phase=dedup`, ..."""
+    return f"exclusions/{LEDGER_KEY}={phase}"
+
+
+def path_key(path: str, key: str) -> str | None:
+    """The value of hive folder `key=` in a path, None if it has none."""
+    return next((p.split("=", 1)[1] for p in path.replace("\\", "/").split("/") if p.startswith(key + "=")), None)
+
+
+def warc_timestamp(value) -> datetime | None:
+    """WARC-Date (ISO 8601, `Z` or an offset, fractions allowed) or ARC archive-date (14 digits) -> an aware
+    UTC datetime; a datetime passes through (a row read back); None if unreadable."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not value or not isinstance(value, str):
+        return None
+    v = value.strip()
+    if re.fullmatch(r"\d{14}", v):
+        return datetime.strptime(v, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    try:
+        d = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
+def warc_date_text(value) -> str | None:
+    """The ISO 8601 form (`2010-09-09T16:33:24Z`) of a stored `warc_date`, for steps that read the header text."""
+    d = warc_timestamp(value)
+    if d is None:
+        return value if isinstance(value, str) else None
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + (f".{d.microsecond:06d}" if d.microsecond else "") + "Z"

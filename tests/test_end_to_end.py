@@ -92,7 +92,7 @@ def test_euc_jp_pages_decode_to_japanese(tmp_path):
     result = run_cli("run", "eu_web", "--input", WARC_REAL / "resiliparse" / "clueweb-quirk.warc.gz",
                      "--output", out, "--param", "keep_other=true", "--param", "dedup=false")
     assert result.exit_code == 0, result.output
-    table = pq.read_table(out / "shards" / "lang=other", partitioning=None)
+    table = pq.read_table(out / "shards" / "language=other", partitioning=None)
     tops = [t[0]["label"] for t in table.column("lang_top").to_pylist()]
     assert len(tops) >= 20 and all(t == "jpn_Jpan" for t in tops)
     text = "".join(table.column("text").to_pylist())
@@ -107,7 +107,7 @@ def test_rerun_resumes_and_overwrite_starts_over(tmp_path):
     first = json.loads((out / "run.json").read_text())
     marker = out / "marker"
     marker.write_text("kept")
-    ledger = out / "exclusions" / "stage=docs" / "part-00000.parquet"
+    ledger = out / "exclusions" / "phase=docs" / "part-00000.parquet"
     before = ledger.stat().st_mtime_ns
     again = run_cli("run", "eu_web", "--input", warc, "--output", out)
     assert again.exit_code == 0

@@ -6,7 +6,7 @@
 The old release is verified first. Shards holding a matching document are rewritten without it (a shard left
 empty is dropped); every other shard and ledger file is copied byte for byte. The removed documents get
 ledger rows (stage and reason `takedown`, rule `takedown_v1`, evidence: how they matched and the request
-reference) in `exclusions/stage=takedown/`, so conservation still holds. The new release has new roots, a
+reference) in `exclusions/phase=takedown/`, so conservation still holds. The new release has new roots, a
 MAJOR version bump (Croissant semantics: data removed) and `takedown.json`, the diff against the old one.
 `reason` is stored in the ledger: give a request reference, never personal data.
 """
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from corpus_tools import __version__, storage
 from corpus_tools.errors import InputError
 from corpus_tools.release import layout
-from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS
+from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
 
 RULE = "takedown_v1"
 
@@ -91,8 +91,8 @@ def takedown(old_url: str, new_url: str, urls=(), domains=(), ids=(), reason: st
         parts = [e["path"] for e in old["exclusions"]]
         for p in parts:
             storage.write_bytes(storage.join(str(new_url), *p.split("/")), rel.path(p).read_bytes())
-        n = sum(1 for p in parts if p.startswith("exclusions/stage=takedown/"))
-        ledger_rel = f"exclusions/stage=takedown/part-{n:05d}.parquet"
+        n = sum(1 for p in parts if p.startswith(ledger_dir("takedown") + "/"))
+        ledger_rel = f"{ledger_dir('takedown')}/part-{n:05d}.parquet"
         rows = [{**{k: r[k] for k in PROVENANCE_COLUMNS}, "stage": "takedown", "reason": "takedown", "rule": RULE,
                  "evidence": json.dumps({"matched_by": r["matched_by"], "request": reason}, sort_keys=True, ensure_ascii=False),
                  "kept_id": None, "lang": r["lang"], "policy_version": r["policy_version"], "run_id": r["run_id"],

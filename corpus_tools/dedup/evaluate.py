@@ -70,7 +70,7 @@ def write_staging(output: Path, docs: list[dict], files: int = 3, lang: str = "e
     for f in range(files):
         rows = [{"id": d["id"], "text": d["text"], "lang": lang, "redistribution": "unknown", "url": f"https://x/{d['id']}"}
                 for d in docs[f::files]]
-        path = output / "staging" / "shards" / f"lang={lang}" / "redistribution=unknown" / f"part-{f:05d}.parquet"
+        path = output / "staging" / "shards" / f"language={lang}" / "redistribution_class=unknown" / f"part-{f:05d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         from corpus_tools.stages.write import write_table
 

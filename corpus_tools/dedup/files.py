@@ -8,7 +8,7 @@
                                                                partition Q of its cluster's representative
     OUT/dedup/index/lang=L/part-K.parquet + params.json        signatures of the kept documents: the index
                                                                the next release dedups against
-    OUT/shards/..., OUT/exclusions/stage=dedup/part-K.parquet  final shards and the dedup ledger
+    OUT/shards/..., OUT/exclusions/phase=dedup/part-K.parquet  final shards and the dedup ledger
 
 Every name depends on the data only (never on a task's rank), so any number of tasks writes the same files.
 """
@@ -28,8 +28,9 @@ DEDUP = "dedup"
 
 
 def lang_of(url: str) -> str:
-    """The `lang=` hive partition of a path (`other` when there is none, as in the writer)."""
-    return next((p.split("=", 1)[1] for p in url.replace("\\", "/").split("/") if p.startswith("lang=")), "other")
+    """The `lang=` (dedup working files) or `language=` (shards) folder of a path (`other` when there is none,
+    as in the writer)."""
+    return next((p.split("=", 1)[1] for p in url.replace("\\", "/").split("/") if p.startswith(("lang=", "language="))), "other")
 
 
 def staging_files(output: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 One unit = one staging shard (index K in the sorted list). Its documents are looked up in the language's
 cluster parts (`clusters/lang=L/part-P.parquet`, read one at a time): a representative keeps `dup_cluster_id` / `dup_cluster_size`, a document without
-duplicates gets size 1 and no cluster id, every other member goes to `exclusions/stage=dedup/part-K.parquet`
+duplicates gets size 1 and no cluster id, every other member goes to `exclusions/phase=dedup/part-K.parquet`
 with reason `exact_duplicate` or `near_duplicate`, the rule, evidence (estimated Jaccard of its best link,
 cluster id and size; never text) and `kept_id` = the representative's id (which may be a document of the
 earlier release the run was deduplicated against). Kept rows go to the same `lang=/redistribution=/part-N`
@@ -22,7 +22,7 @@ from corpus_tools.dedup import files
 from corpus_tools.dedup.base import DedupStep
 from corpus_tools.dedup.exact import EXACT_RULE
 from corpus_tools.dedup.minhash import MINHASH_RULE, MinhashParams
-from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, PROVENANCE_COLUMNS
+from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
 from corpus_tools.stages.write import write_table
 
 
@@ -72,7 +72,7 @@ class DuplicateFilter(DedupStep):
         if kept:
             write_table(storage.join(self.output, "shards", *rel.split("/")), kept, DOCUMENT_SCHEMA)
         if ledger:
-            write_table(storage.join(self.output, "exclusions", "stage=dedup", f"part-{index:05d}.parquet"), ledger, EXCLUSION_SCHEMA)
+            write_table(storage.join(self.output, ledger_dir("dedup"), f"part-{index:05d}.parquet"), ledger, EXCLUSION_SCHEMA)
         self.write_index(index, lang, {r["id"] for r in kept})
 
     def exclusion(self, row: dict, c: dict) -> dict:

@@ -83,7 +83,7 @@ def build_croissant(url: str, meta: dict, shards: list[dict], ledgers: list[dict
                       f"odrl:{kind}": [rule], "odrl:target": [{"@id": s["path"]} for s in shards if s["redistribution"] == c]})
     period = summary["collection_period"]
     file_sets = [{"@type": "cr:FileSet", "@id": "shards", "name": "shards", "encodingFormat": PARQUET,
-                  "includes": "shards/lang=*/redistribution=*/part-*.parquet"},
+                  "includes": "shards/language=*/redistribution_class=*/part-*.parquet"},
                  {"@type": "cr:FileSet", "@id": "exclusions", "name": "exclusions", "encodingFormat": PARQUET,
                   "includes": "exclusions/**/part-*.parquet"}]
     return {

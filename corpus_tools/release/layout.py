@@ -2,8 +2,8 @@
 
 A release is a run's output directory (or s3:// prefix) holding:
 
-    shards/lang=<L>/redistribution=<R>/part-NNNNN.parquet   kept documents
-    exclusions/stage=<S>/part-NNNNN.parquet                  the ledger (no text)
+    shards/language=<L>/redistribution_class=<R>/part-NNNNN.parquet   kept documents
+    exclusions/phase=<P>/part-NNNNN.parquet                             the ledger (no text)
     manifests/part-<L>-<R>-NNNNN.json                        one manifest per shard
     summary.json, croissant.json, release.json               written last, release.json very last
 
@@ -23,7 +23,7 @@ from corpus_tools.languages import data_dir
 
 SCHEMA_DIR = data_dir("manifests")
 RELEASE_FILES = ("release.json", "croissant.json", "summary.json", "takedown.json")
-_SHARD = re.compile(r"^shards/lang=([A-Za-z0-9_]+)/redistribution=([A-Za-z0-9_]+)/part-(\d{5,})\.parquet$")
+_SHARD = re.compile(r"^shards/language=([A-Za-z0-9_]+)/redistribution_class=([A-Za-z0-9_]+)/part-(\d{5,})\.parquet$")
 _LEDGER = re.compile(r"^exclusions/(?:[A-Za-z0-9_]+=[A-Za-z0-9_.-]+/)*part-\d{5,}\.parquet$")
 
 
@@ -49,7 +49,7 @@ def parse_shard_path(rel: str) -> tuple[str, str, int]:
     """(lang, redistribution, part number) of a shard path; VerificationError if it is not one."""
     m = _SHARD.match(rel)
     if not m:
-        raise VerificationError(f"{rel!r} is not a shard path (shards/lang=L/redistribution=R/part-NNNNN.parquet)")
+        raise VerificationError(f"{rel!r} is not a shard path (shards/language=L/redistribution_class=R/part-NNNNN.parquet)")
     return m.group(1), m.group(2), int(m.group(3))
 
 
@@ -58,7 +58,7 @@ def is_ledger_path(rel: str) -> bool:
 
 
 def manifest_path(shard_rel: str) -> str:
-    """`shards/lang=deu_Latn/redistribution=unknown/part-00003.parquet` -> `manifests/part-deu_Latn-unknown-00003.json`.
+    """`shards/language=deu_Latn/redistribution_class=unknown/part-00003.parquet` -> `manifests/part-deu_Latn-unknown-00003.json`.
 
     Labels are `[A-Za-z0-9_]` only, so the `-` separated name is unique across partitions.
     """

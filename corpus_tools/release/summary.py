@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime
+
+from corpus_tools.schema import warc_timestamp
 
 TEMPLATE = "EU AI Office, Explanatory Notice and Template for the Public Summary of Training Content, C(2025) 5235 (24 July 2025)"
 TOP_DOMAIN_FRACTION = 0.10  # footnote 16 of the template (SMEs: 5 % or 1000 domains)
@@ -61,18 +63,9 @@ def _by(con, sql: str, params=None) -> dict[str, int]:
     return {str(k): int(v) for k, v in con.execute(sql, params or []).fetchall()}
 
 
-def parse_warc_date(value: str | None) -> datetime | None:
-    """WARC-Date (ISO 8601) or ARC archive-date (14 digits) -> aware datetime; None if unreadable."""
-    if not value:
-        return None
-    v = value.strip()
-    if re.fullmatch(r"\d{14}", v):
-        return datetime.strptime(v, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    try:
-        d = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+def parse_warc_date(value) -> datetime | None:
+    """WARC-Date / ARC archive-date text or a stored `warc_date` timestamp -> aware UTC datetime; None if unreadable."""
+    return warc_timestamp(value)
 
 
 def size_band(utf8_bytes: int) -> str:

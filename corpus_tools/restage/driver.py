@@ -28,6 +28,7 @@ from dataclasses import asdict
 from datatrove.pipeline.base import PipelineStep
 
 from corpus_tools import __version__, storage
+from corpus_tools.schema import ledger_dir
 from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
 from corpus_tools.errors import ConfigError, VerificationError
 from corpus_tools.restage.reader import ParentRelease, ReleaseShardReader
@@ -81,7 +82,7 @@ class LineageReleaseStep(PipelineStep):
 
         if storage.is_s3(self.output):
             return
-        own = storage.join(self.output, "exclusions", f"restage={self.lineage['run_id']}")
+        own = storage.join(self.output, ledger_dir(f"restage-{self.lineage['run_id']}"))
         for url in storage.list_files(own, ".parquet"):
             if parquet_rows(url) == 0:
                 os.remove(url)
@@ -191,7 +192,7 @@ class Plan:
 
     def reader(self, dry_run: bool = False) -> ReleaseShardReader:
         candidates = {s: CandidatePicker(s, self.merged[s], self.old[s], self.ctx) for s in self.doc_stages}
-        relocate = ("exclusions/stage=dedup/",) if "dedup" in self.stages else ()
+        relocate = (ledger_dir("dedup") + "/",) if "dedup" in self.stages else ()
         return ReleaseShardReader(self.parent, self.output, self.parent.tasks, candidates, relocate, dry_run=dry_run)
 
     def lineage(self) -> dict:
@@ -216,7 +217,7 @@ class Plan:
         prefix, rest = self.pipeline_steps()
         dedup = "dedup" in self.stages
         writer = ShardWriter(self.output, self.run_id, shards_dir=STAGING if dedup else "shards",
-                             ledger_dir=f"exclusions/restage={self.run_id}")
+                             ledger_dir=ledger_dir(f"restage-{self.run_id}"))
         if self.redup:
             writer = RevivedSplit(writer, ShardWriter(storage.join(self.output, REVIVED), self.run_id, shards_dir=STAGING))
         docs = [self.reader(), ReviveCandidates(prefix), *rest, writer, SupersededWriter(self.output, self.run_id)]

@@ -8,7 +8,7 @@ One task = one part number N: it reads every `shards/lang=*/redistribution=*/par
 path order, rows in file order, so the writer reproduces the parent's files byte for byte) and the parent's
 ledger files whose part number is N modulo the task count. A ledger row of a re-run stage that `candidates`
 picks becomes an excluded Document that `ReviveCandidates` re-hydrates; every other row is carried over
-unchanged (same file name, or under `exclusions/carried=<parent release id>/` when this run writes that file
+unchanged (same file name, or under `exclusions/phase=carried-<parent release id>-<phase>/` when this run writes that file
 itself). Every row counts as one `records_read`, so conservation holds in the new release.
 """
 
@@ -23,6 +23,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from corpus_tools import storage
+from corpus_tools.schema import LEDGER_KEY, ledger_dir, path_key, warc_date_text
 from corpus_tools.document import EXCLUSION_KEY
 from corpus_tools.errors import InputError
 
@@ -30,6 +31,13 @@ PARENT_ROW = "_parent_row"      # the parent ledger row a revived candidate came
 PARENT_FILE = "_parent_ledger_file"
 LEDGER_KEYS = ("stage", "reason", "rule", "evidence", "kept_id")
 _PART = re.compile(r"part-(\d+)\.parquet$")
+
+
+def is_dedup_ledger(rel: str) -> bool:
+    """A ledger file the dedup phases wrote (`phase=dedup`, `phase=restage-<id>-dedup`, carried ones; and
+    `stage=dedup` of releases made before the `phase=` layout)."""
+    phase = path_key(rel, LEDGER_KEY)
+    return phase == "dedup" or (phase or "").endswith("-dedup") or "stage=dedup" in rel
 
 
 def part_of(rel: str) -> int:
@@ -78,12 +86,12 @@ class ParentRelease:
     @property
     def tasks(self) -> int:
         """One task per shard part number (the parent's per-document task), so part-N stays part-N."""
-        parts = [part_of(p) for p in self.shards] + [part_of(p) for p in self.ledgers if "stage=dedup" not in p]
+        parts = [part_of(p) for p in self.shards] + [part_of(p) for p in self.ledgers if not is_dedup_ledger(p)]
         return max(parts) + 1 if parts else 1
 
     @property
     def deduplicated(self) -> bool:
-        return any("stage=dedup" in p for p in self.ledgers) or storage.exists(storage.join(self.url, "dedup", "index", "params.json"))
+        return any(is_dedup_ledger(p) for p in self.ledgers) or storage.exists(storage.join(self.url, "dedup", "index", "params.json"))
 
     @property
     def index(self) -> str | None:
@@ -105,6 +113,7 @@ def read_rows(url: str) -> list[dict]:
 def row_document(row: dict) -> Document:
     """A shard row -> the Document the writer made it from (text in `text`, every other column in metadata)."""
     meta = dict(row)
+    meta["warc_date"] = warc_date_text(meta.get("warc_date"))  # the header's text, as the reader gave it
     doc_id = meta.pop("id")
     text = meta.pop("text", None) or ""
     meta.pop("run_id", None)
@@ -117,6 +126,7 @@ def ledger_document(row: dict, ledger_file: str) -> Document:
     from corpus_tools.schema import PROVENANCE_COLUMNS
 
     meta = {k: row.get(k) for k in PROVENANCE_COLUMNS if k != "id"}
+    meta["warc_date"] = warc_date_text(meta.get("warc_date"))
     meta.update(lang=row.get("lang"), policy_version=row.get("policy_version"))
     meta[EXCLUSION_KEY] = {k: row.get(k) for k in LEDGER_KEYS}
     meta[PARENT_ROW] = dict(row)
@@ -127,7 +137,7 @@ def ledger_document(row: dict, ledger_file: str) -> Document:
 class ReleaseShardReader(PipelineStep):
     """parent: the ParentRelease; output: the new run's directory (carried ledger files go there);
     tasks: number of tasks (`parent.tasks`); candidates: {stage: predicate(row) -> bool} picking the ledger rows
-    that may come back; relocate: ledger path prefixes this run writes itself (carried under `carried=<id>/`);
+    that may come back; relocate: ledger path prefixes this run writes itself (carried under `phase=carried-<id>-<phase>/`);
     dry_run: read only, write nothing."""
 
     type = "reader"
@@ -146,7 +156,7 @@ class ReleaseShardReader(PipelineStep):
     def carried_path(self, rel: str) -> str:
         if rel.startswith(self.relocate):
             tag = (self.parent.release or {}).get("release_id") or (self.parent.run or {}).get("run_id") or "parent"
-            return "exclusions/carried=" + tag + "/" + rel[len("exclusions/"):]
+            return ledger_dir(f"carried-{tag}-{path_key(rel, LEDGER_KEY)}") + rel[rel.rindex("/"):]
         return rel
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:

@@ -25,7 +25,7 @@ from corpus_tools import storage
 from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
 from corpus_tools.errors import InputError
 from corpus_tools.restage.reader import PARENT_FILE, PARENT_ROW
-from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS
+from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
 
 SUPERSEDED_DIR = "lineage/superseded"
 SUPERSEDED_SCHEMA = EXCLUSION_SCHEMA.append(pa.field("parent_ledger_file", pa.string())) \
@@ -232,7 +232,7 @@ class RevivedSplit(PipelineStep):
 class MergeRevived(PipelineStep):
     """After the dedup of revived documents (one task): their surviving rows are appended to the shard of the
     same path under shards/ (a re-run replaces, never duplicates, them); their dedup ledger moves to
-    exclusions/restage=<run id>/stage=dedup/; the new release's dedup index = the parent's and the revived
+    exclusions/phase=restage-<run id>-dedup/; the new release's dedup index = the parent's and the revived
     documents' signatures, restricted to the documents the new release keeps.
 
     output: the restage output; run_id: this run; parent_index: the parent's dedup/index dir (or None)."""
@@ -264,9 +264,9 @@ class MergeRevived(PipelineStep):
                 before = [r for r in read_rows(target) if r["id"] not in ids] if storage.exists(target) else []
                 write_table(target, before + rows, DOCUMENT_SCHEMA)
                 self.stat_update("revived_kept", value=len(rows))
-            for url in storage.list_files(storage.join(side, "exclusions", "stage=dedup"), ".parquet"):
+            for url in storage.list_files(storage.join(side, ledger_dir("dedup")), ".parquet"):
                 name = url.rsplit("/", 1)[-1]
-                storage.write_bytes(storage.join(self.output, "exclusions", f"restage={self.run_id}", "stage=dedup", name),
+                storage.write_bytes(storage.join(self.output, ledger_dir(f"restage-{self.run_id}-dedup"), name),
                                     storage.read_bytes(url))
             kept = pa.array(sorted({r for u in storage.list_files(storage.join(self.output, "shards"), ".parquet")
                                     for r in storage.read_parquet(u, columns=["id"]).column("id").to_pylist()}), pa.string())

@@ -1,8 +1,8 @@
 """`ShardWriter`: the last step of the per-document phase.
 
-Kept documents go to `shards/lang=<label>/redistribution=<class>/part-<rank>.parquet` (zstd, explicit
-schema); excluded ones to `exclusions/stage=docs/part-<rank>.parquet` (provenance, stage, reason, evidence,
-no text). Files appear atomically when the task ends, so a killed task leaves nothing that looks finished.
+Kept documents go to `shards/language=<label>/redistribution_class=<class>/part-<rank>.parquet` (zstd,
+explicit schema); excluded ones to `exclusions/phase=docs/part-<rank>.parquet` (provenance, stage, reason,
+evidence, no text). `warc_date` is stored as a UTC timestamp. Files appear atomically when the task ends, so a killed task leaves nothing that looks finished.
 Rows keep input order, so the same input gives byte-identical files.
 """
 
@@ -15,14 +15,15 @@ from datatrove.pipeline.base import PipelineStep
 
 from corpus_tools import __version__, storage
 from corpus_tools.document import EXCLUSION_KEY
-from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA
+from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, ledger_dir, partition_dirs, warc_timestamp
 
 ROW_GROUP = 2000
 
 
 def document_row(doc: Document, run_id: str) -> dict:
     row = {k: v for k, v in doc.metadata.items() if not k.startswith("_")}
-    row.update(id=doc.id, text=doc.text, run_id=run_id, pipeline_version=__version__)
+    row.update(id=doc.id, text=doc.text, run_id=run_id, pipeline_version=__version__,
+               warc_date=warc_timestamp(row.get("warc_date")))
     row.setdefault("redistribution", "unknown")
     return row
 
@@ -30,7 +31,7 @@ def document_row(doc: Document, run_id: str) -> dict:
 def exclusion_row(doc: Document, run_id: str) -> dict:
     row = {k: v for k, v in doc.metadata.items() if not k.startswith("_")}
     row.update(doc.metadata[EXCLUSION_KEY])
-    row.update(id=doc.id, run_id=run_id, pipeline_version=__version__)
+    row.update(id=doc.id, run_id=run_id, pipeline_version=__version__, warc_date=warc_timestamp(row.get("warc_date")))
     return row
 
 
@@ -44,12 +45,12 @@ def write_table(url: str, rows: list[dict], schema: pa.Schema) -> None:
 
 class ShardWriter(PipelineStep):
     """output: the run's output directory or s3:// prefix; run_id: stored on every row;
-    shards_dir / ledger_dir: sub-directories (defaults `shards`, `exclusions/stage=docs`)."""
+    shards_dir / ledger_dir: sub-directories (defaults `shards`, `exclusions/phase=docs`)."""
 
     type = "writer"
     name = "ShardWriter"
 
-    def __init__(self, output: str, run_id: str, shards_dir: str = "shards", ledger_dir: str = "exclusions/stage=docs"):
+    def __init__(self, output: str, run_id: str, shards_dir: str = "shards", ledger_dir: str = ledger_dir("docs")):
         super().__init__()
         self.output = output
         self.run_id = run_id
@@ -70,7 +71,6 @@ class ShardWriter(PipelineStep):
             yield doc
         with self.track_time():
             for (lang, red), rows in sorted(partitions.items()):
-                url = storage.join(self.output, self.shards_dir, f"lang={lang}", f"redistribution={red}",
-                                   f"part-{rank:05d}.parquet")
+                url = storage.join(self.output, self.shards_dir, *partition_dirs(lang, red), f"part-{rank:05d}.parquet")
                 write_table(url, rows, DOCUMENT_SCHEMA)
             write_table(storage.join(self.output, self.ledger_dir, f"part-{rank:05d}.parquet"), ledger, EXCLUSION_SCHEMA)

@@ -58,10 +58,10 @@ def test_verify_catches_one_flipped_byte(release):
 
 def test_verify_catches_missing_and_extra_shards(release):
     shards = json.loads((release / "release.json").read_text())["shards"]
-    extra = release / "shards" / "lang=deu_Latn" / "redistribution=unknown" / "part-09999.parquet"
+    extra = release / "shards" / "language=deu_Latn" / "redistribution_class=unknown" / "part-09999.parquet"
     extra.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(release / shards[0]["path"], extra)
-    _fails(run_cli("audit", "verify", release), r"extra shard shards/lang=deu_Latn/redistribution=unknown/part-09999.parquet")
+    _fails(run_cli("audit", "verify", release), r"extra shard shards/language=deu_Latn/redistribution_class=unknown/part-09999.parquet")
     extra.unlink()
     (release / shards[1]["path"]).unlink()
     _fails(run_cli("audit", "verify", release), rf"shard {re.escape(shards[1]['path'])} is missing")

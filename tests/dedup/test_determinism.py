@@ -32,7 +32,7 @@ def test_one_task_and_four_tasks_write_identical_files(tmp_path):
     ev.run_steps(ev.dedup_steps(str(b), ranges=3, partition_edges=3), tasks=4)  # many cluster partitions
     assert _digest(a) == _digest(b)
     assert _clusters(a) == _clusters(b)
-    assert any(p.startswith("exclusions/stage=dedup") for p in _digest(a))
+    assert any(p.startswith("exclusions/phase=dedup") for p in _digest(a))
     # every kept row carries its cluster size; sizes add up to kept + removed
     kept = [r for p in (a / "shards").rglob("*.parquet") for r in pq.read_table(p).to_pylist()]
     removed = sum(pq.ParquetFile(p).metadata.num_rows for p in (a / "exclusions").rglob("*.parquet"))

@@ -18,7 +18,7 @@ def test_sample_run_is_deduplicated_and_conserved(sample_run):
     assert summary["conservation_ok"]
     staged = _rows(sample_run / "staging" / "shards")
     kept = _rows(sample_run / "shards")
-    ledger = _rows(sample_run / "exclusions" / "stage=dedup") if (sample_run / "exclusions" / "stage=dedup").exists() else []
+    ledger = _rows(sample_run / "exclusions" / "phase=dedup") if (sample_run / "exclusions" / "phase=dedup").exists() else []
     assert len(staged) == len(kept) + len(ledger) and len(kept) > 0
     kept_ids = {r["id"] for r in kept}
     assert all(r["kept_id"] in kept_ids and r["reason"] in ("exact_duplicate", "near_duplicate") for r in ledger)

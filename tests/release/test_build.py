@@ -33,7 +33,7 @@ def test_release_json_lists_every_shard_with_the_keys_pull_needs(sample_run, rel
         p = sample_run / s["path"]
         assert s["sha256"] == _sha(p) and s["bytes"] == p.stat().st_size
         assert s["rows"] == pq.ParquetFile(p).metadata.num_rows
-        assert f"lang={s['lang']}/redistribution={s['redistribution']}/" in s["path"]
+        assert f"language={s['lang']}/redistribution_class={s['redistribution']}/" in s["path"]
     assert all(not p.startswith("staging/") for p in on_disk)
 
 

@@ -27,11 +27,11 @@ def test_symlink_leaving_the_release_is_rejected(tmp_path):
 
 
 def test_manifest_names_are_unique_across_partitions():
-    shards = [f"shards/lang={lang}/redistribution={red}/part-{n:05d}.parquet"
+    shards = [f"shards/language={lang}/redistribution_class={red}/part-{n:05d}.parquet"
               for lang in ("deu_Latn", "srp_Cyrl", "other") for red in ("unknown", "open", "reserved") for n in (0, 1, 12)]
     names = [layout.manifest_path(s) for s in shards]
     assert len(set(names)) == len(names)
-    assert layout.manifest_path("shards/lang=deu_Latn/redistribution=unknown/part-00003.parquet") == \
+    assert layout.manifest_path("shards/language=deu_Latn/redistribution_class=unknown/part-00003.parquet") == \
         "manifests/part-deu_Latn-unknown-00003.json"
     with pytest.raises(VerificationError):
-        layout.manifest_path("shards/lang=de-x/redistribution=unknown/part-00003.parquet")
+        layout.manifest_path("shards/language=de-x/redistribution_class=unknown/part-00003.parquet")

@@ -169,7 +169,7 @@ def test_revived_documents_of_a_deduplicated_parent_are_deduplicated_against_it(
     out = tmp_path / "reserve"
     _run("stage", "rights", "--input", parent, "--output", out, "--param", f"policy={ROOT / 'manifests' / 'policy-v2.json'}")
     assert {r["id"] for r in _rows(out, "lineage/superseded") if r["outcome"] == "kept"} == dropped
-    dups = [r for p in (out / "exclusions").glob("restage=*/stage=dedup/*.parquet") for r in pq.read_table(p).to_pylist()]
+    dups = [r for p in (out / "exclusions").glob("phase=restage-*-dedup/*.parquet") for r in pq.read_table(p).to_pylist()]
     assert {r["id"] for r in dups} == dropped and all(r["kept_id"] in parent_kept for r in dups)
     assert {r["id"] for r in _rows(out, "shards")} == parent_kept
     assert json.loads((out / "dedup" / "index" / "params.json").read_text())["params"]["rule"] == "minhash_v1"

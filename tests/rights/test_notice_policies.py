@@ -28,7 +28,7 @@ NOTICE = {u for u, (red, _) in BEFORE.items() if red == "reserved"}
 def _docs(out) -> dict:
     rows = duckdb.sql(f"SELECT url, redistribution, train_eligible, optout_reasons, copyright_notice, policy_version, filename "
                       f"FROM read_parquet('{out}/shards/**/*.parquet', filename=true, hive_partitioning=false)").fetchall()
-    assert all(f"/redistribution={r[1]}/" in r[6] for r in rows)
+    assert all(f"/redistribution_class={r[1]}/" in r[6] for r in rows)
     return {r[0]: r[1:6] for r in rows}
 
 

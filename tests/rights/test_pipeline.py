@@ -51,7 +51,7 @@ def test_default_policy_columns_and_partitions(tmp_path):
     got = {key(u): (r, reasons[0] if reasons else None) for u, r, reasons, _, _, _ in rows}
     assert got == EXPECTED
     for _, red, reasons, eligible, version, filename in rows:
-        assert f"/redistribution={red}/" in filename and version == "rights-policy-v2"
+        assert f"/redistribution_class={red}/" in filename and version == "rights-policy-v2"
         assert eligible == (not reasons)
     # the robots.txt / tdmrep.json records passed as --input too are non-HTML ledger rows, with the policy version
     ledger = duckdb.sql(f"SELECT reason, policy_version FROM read_parquet('{out}/exclusions/**/*.parquet')").fetchall()

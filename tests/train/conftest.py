@@ -46,8 +46,8 @@ def hand_built_release(run_dir: Path, dest: Path) -> Path:
         pq.write_table(table, f, compression="zstd")
         sha, size = _sha(f)
         rel = f.relative_to(dest).as_posix()
-        lang = rel.split("lang=")[1].split("/")[0]
-        red = rel.split("redistribution=")[1].split("/")[0]
+        lang = rel.split("language=")[1].split("/")[0]
+        red = rel.split("redistribution_class=")[1].split("/")[0]
         entries.append({"path": rel, "sha256": sha, "bytes": size, "rows": n, "lang": lang, "redistribution": red})
     root = merkle_root([bytes.fromhex(e["sha256"]) for e in entries])
     (dest / "release.json").write_text(json.dumps({"merkle_root": root, "shards": entries}, indent=2))

@@ -40,6 +40,24 @@ def test_pull_redistribution_filter_and_unknown_values(release, release_manifest
     assert result.exit_code == 2 and "no release.json" in result.output
 
 
+def test_a_valid_but_absent_class_matches_nothing_with_a_note_and_a_misspelt_one_is_an_error(release, release_manifest, tmp_path):
+    from corpus_tools.rights.policy import CLASSES
+
+    present = {s["redistribution"] for s in release_manifest["shards"]}
+    absent = next(c for c in CLASSES if c not in present)
+    result = run_cli("pull", release, "--redistribution", f"{absent},{sorted(present)[0]}", "--to", tmp_path / "a")
+    assert result.exit_code == 0, result.output
+    assert f"note: --redistribution {absent}: none in this release" in result.output
+    pulled = json.loads((tmp_path / "a" / "pull.json").read_text())
+    assert pulled["shards"] and {s["redistribution"] for s in pulled["shards"]} == {sorted(present)[0]}
+    assert pulled["notes"] and absent in pulled["notes"][0]
+    result = run_cli("pull", release, "--redistribution", absent, "--to", tmp_path / "b")
+    assert result.exit_code == 2 and "matches nothing" in result.output and "widen the filters" in result.output
+    result = run_cli("pull", release, "--redistribution", "opne", "--to", tmp_path / "c")
+    assert result.exit_code == 2 and "opne is not in this release, nor a class" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_pull_resumes_and_repairs(release, tmp_path):
     dest = tmp_path / "all"
     first = pull(str(release), str(dest))
