@@ -15,7 +15,10 @@ put back on them (Maltese `it-Tnejn` -> `it-`, `Tnejn`; `ta’` stays one word),
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import sys
 from functools import lru_cache
 
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, WhitespaceTokenizer, WordTokenizer
@@ -62,30 +65,94 @@ class _TokenizerOnly:
         self.tokenizer, self.vocab = tokenizer, tokenizer.vocab
 
 
+_REGEX_FIELDS = {"prefix_search": "search", "suffix_search": "search", "infix_finditer": "finditer",
+                 "token_match": "match", "url_match": "match"}
+
+
+def _compiled_regexes(patterns: dict[str, str], path) -> dict[str, re.Pattern]:
+    """`re.compile` of each pattern, through a copy of the compiled program on disk.
+
+    Python's `re` compiles in Python: French's 1.4 MB token_match takes ~2.5 s, and the 40-odd blank
+    tokenizers of a multilingual crawl ~6 s together, every time a worker starts. The copy holds what
+    `re._compiler.compile` hands to `_sre.compile` (the same program, so the same pattern object); it is keyed
+    by the Python version and the patterns, and any mismatch or error falls back to `re.compile`."""
+    import marshal
+    import _sre
+    from re import _compiler, _parser
+
+    key = hashlib.sha256(repr((sys.version, sorted(patterns.items()))).encode("utf-8")).hexdigest()
+    try:
+        saved_key, programs = marshal.loads(path.read_bytes())
+        if saved_key == key and set(programs) == set(patterns):
+            return {name: _sre.compile(patterns[name], *programs[name]) for name in patterns}
+    except Exception:  # missing, stale or unreadable copy, or another re internals: compile as usual
+        pass
+    compiled, programs = {}, {}
+    for name, pattern in patterns.items():
+        try:
+            tree = _parser.parse(pattern, 0)
+            groupindex = dict(tree.state.groupdict)
+            indexgroup = [None] * tree.state.groups
+            for k, i in groupindex.items():
+                indexgroup[i] = k
+            programs[name] = (int(tree.state.flags), [int(c) for c in _compiler._code(tree, 0)], tree.state.groups - 1,
+                              groupindex, tuple(indexgroup))
+            compiled[name] = _sre.compile(pattern, *programs[name])
+        except Exception:
+            compiled[name] = re.compile(pattern)
+    if len(programs) == len(patterns):
+        try:
+            _write_atomic(path, marshal.dumps((key, programs)))
+        except ValueError:  # a program marshal cannot write: compiling next time only costs speed
+            pass
+    return compiled
+
+
+def _write_atomic(path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs speed
+
+
+def _tokenizer_from_bytes(data: bytes, regex_path):
+    """`Tokenizer.from_bytes`, in its order (regexes, then the special cases last), with the regexes compiled
+    through `_compiled_regexes`."""
+    import srsly
+    from spacy.tokenizer import Tokenizer
+    from spacy.vocab import Vocab
+
+    fields = srsly.msgpack_loads(data)
+    patterns = {k: fields[k] for k in _REGEX_FIELDS if isinstance(fields.get(k), str)}
+    tokenizer = Tokenizer(Vocab()).from_bytes(data, exclude=[*_REGEX_FIELDS, "exceptions"])
+    for name, pattern in _compiled_regexes(patterns, regex_path).items():
+        setattr(tokenizer, name, getattr(pattern, _REGEX_FIELDS[name]))
+    if isinstance(fields.get("exceptions"), dict):
+        tokenizer.rules = fields["exceptions"]
+    return tokenizer
+
+
 def _load_tokenizer(code: str) -> _TokenizerOnly:
     """spaCy's blank tokenizer for `code`, through a serialised copy on disk.
 
     Building some blank pipelines is slow (French: ~3 s, for its tokenizer exceptions); reading the
-    serialised tokenizer back takes ~0.06 s and tokenises identically (tests/stages/test_quality.py). The copy
-    is keyed by the spaCy version and rebuilt when missing or unreadable."""
+    serialised tokenizer back takes ~0.06 s plus its regexes, which are compiled through a second copy
+    (`_compiled_regexes`), and tokenises identically (tests/stages/test_quality.py). The copies are keyed by
+    the spaCy (and Python) version and rebuilt when missing or unreadable."""
     import spacy
-    from spacy.tokenizer import Tokenizer
-    from spacy.vocab import Vocab
 
     path = storage.cache_dir() / f"spacy-{spacy.__version__}" / f"{code}.tokenizer"
+    regex_path = path.with_name(f"{code}.regex-py{sys.version_info[0]}{sys.version_info[1]}")
     if path.exists():
         try:
-            return _TokenizerOnly(Tokenizer(Vocab()).from_bytes(path.read_bytes()))
+            return _TokenizerOnly(_tokenizer_from_bytes(path.read_bytes(), regex_path))
         except (ValueError, OSError):
             pass
     tokenizer = spacy.blank(code).tokenizer
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(tokenizer.to_bytes())
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs speed
+    _write_atomic(path, tokenizer.to_bytes())
     return _TokenizerOnly(tokenizer)
 
 

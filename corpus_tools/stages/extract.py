@@ -11,11 +11,13 @@ WARC date) halves the cost per page.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import html as html_lib
 import re
 
 import trafilatura
+from trafilatura.settings import Extractor
 from datatrove.data import Document
 
 from corpus_tools.document import DocumentStep, exclude
@@ -53,13 +55,23 @@ class TrafilaturaExtractor(DocumentStep):
         self.fast = fast
         self.favour_precision = favour_precision
         self.include_tables = include_tables
+        self._options = None
+
+    def options(self, url: str | None) -> Extractor:
+        """trafilatura's options for one page: built once per step (reading its config costs ~1 ms a page),
+        with the page's URL set as trafilatura's own constructor sets it."""
+        if self._options is None:
+            self._options = Extractor(output_format="python", fast=self.fast, with_metadata=False, comments=False,
+                                      precision=self.favour_precision, tables=self.include_tables)
+        options = copy.copy(self._options)
+        options.url = url
+        options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+        return options
 
     def process(self, doc: Document) -> None:
         html = doc.text
         try:
-            result = trafilatura.bare_extraction(
-                html, url=doc.metadata.get("url"), fast=self.fast, with_metadata=False, include_comments=False,
-                favor_precision=self.favour_precision, include_tables=self.include_tables)
+            result = trafilatura.bare_extraction(html, options=self.options(doc.metadata.get("url")))
         except Exception as e:  # lxml and trafilatura raise on some pathological pages
             doc.text = ""
             exclude(doc, STAGE, "extract_error", rule="extract_error_v1", evidence={"error": type(e).__name__})

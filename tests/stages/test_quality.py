@@ -232,9 +232,32 @@ def test_cached_spacy_tokenizer_splits_exactly_like_spacy_blank(tmp_path, monkey
         first = text.split_words(sample, lang)           # builds spaCy's blank tokenizer and writes the copy
         assert any(tmp_path.rglob(f"{code}.tokenizer"))
         monkeypatch.setattr(text, "_NLP", {})
-        again = text.split_words(sample, lang)           # reads the copy back
+        again = text.split_words(sample, lang)           # reads the copy back, writes its compiled regexes
+        assert any(tmp_path.rglob(f"{code}.regex-py*"))
+        monkeypatch.setattr(text, "_NLP", {})
+        third = text.split_words(sample, lang)           # regexes from the compiled copy
         expected = [t.text.strip() for t in spacy.blank(code).tokenizer(sample) if t.text.strip()]
-        assert first == again == expected
+        assert first == again == third == expected
+
+
+def test_compiled_regex_copy_matches_re_and_a_stale_copy_is_recompiled(tmp_path):
+    import re
+
+    from corpus_tools.text import _compiled_regexes
+
+    patterns = {"token_match": r"(?iu)^(?:[a-zà-ÿ]+-t-(?:il|elle)|aujourd'hui)$", "infix_finditer": r"(?<=[0-9])[+\-*^](?=[0-9-])"}
+    path = tmp_path / "x.regex"
+    built = _compiled_regexes(patterns, path)
+    loaded = _compiled_regexes(patterns, path)
+    for name, pattern in patterns.items():
+        assert built[name].pattern == loaded[name].pattern == pattern
+        assert loaded[name].flags == re.compile(pattern).flags
+    assert loaded["token_match"].match("Aujourd'hui") and not loaded["token_match"].match("demain")
+    assert [m.group() for m in loaded["infix_finditer"].finditer("3-4+5")] == ["-", "+"]
+    changed = {**patterns, "token_match": r"^x$"}  # the copy is keyed by the patterns: a change recompiles
+    assert _compiled_regexes(changed, path)["token_match"].match("x")
+    path.write_bytes(b"garbage")
+    assert _compiled_regexes(patterns, path)["token_match"].match("aujourd'hui")
 
 
 # --- per-language fairness (issue 17) ---------------------------------------------------------------------
