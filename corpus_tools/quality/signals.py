@@ -42,6 +42,7 @@ SHORT_LINE_CHARS = 30  # FineWebQualityFilter's short_line_length default
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 STOP_CHARS = tuple(TERMINAL_PUNCTUATION)
+PUNCTUATION_CHARS = "".join(PUNCTUATION_SET)  # single characters: str.strip removes exactly the set
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
 _LINES = re.compile(r"\n+")
@@ -80,28 +81,40 @@ def repetition_signals(text: str, words: list[str]) -> dict:
         "dup_line_frac": _ratio(line_dups, len(lines)),
         "dup_line_char_frac": _ratio(line_chars, n_chars),
     }
+    out.update(ngram_signals(words, n_chars))
+    return out
+
+
+def ngram_signals(words: list[str], n_chars: int) -> dict:
+    """Top 2-4-gram and duplicate 5-10-gram character fractions. Each n-gram gets an integer id, built from
+    the (n-1)-gram's id and the next word (ids in order of first occurrence, so ties and first positions fall
+    as with word tuples); no repeated n-gram means no repeated longer one, so the climb stops there."""
+    out = {}
     vocab: dict[str, int] = {}
     ids = [vocab.setdefault(w, len(vocab)) for w in words]
-    lengths = [len(w) for w in words]
-    prefix = [0, *accumulate(lengths)]
-    for n in TOP_NGRAMS:
-        value = 0.0
-        if len(ids) >= n:
-            grams = list(zip(*(ids[i:] for i in range(n))))
-            gram, count = Counter(grams).most_common(1)[0]
-            start = grams.index(gram)
-            # characters of " ".join(gram), as datatrove counts them
-            value = _ratio((prefix[start + n] - prefix[start] + n - 1) * count, n_chars)
-        out[f"top_{n}_gram_frac"] = value
-    no_repeat = False
-    for n in DUP_NGRAMS:
-        repeated = 0
-        if not no_repeat and len(ids) >= n:
-            grams = list(zip(*(ids[i:] for i in range(n))))
-            if len(set(grams)) == len(grams):
-                no_repeat = True  # no repeated n-gram means no repeated longer one either
-            else:
-                seen: set = set()
+    prefix = [0, *accumulate(map(len, words))]
+    grams, distinct, no_repeat = ids, len(vocab), False
+    for n in range(2, DUP_NGRAMS[-1] + 1):
+        if no_repeat or len(ids) < n:
+            grams = []
+        else:
+            table: dict[tuple[int, int], int] = {}
+            grams = [table.setdefault(pair, len(table)) for pair in zip(grams, ids[n - 1:])]
+            distinct = len(table)
+        if n in TOP_NGRAMS:
+            value = 0.0
+            if grams:
+                gram, count = Counter(grams).most_common(1)[0]
+                start = grams.index(gram)
+                # characters of " ".join(gram), as datatrove counts them
+                value = _ratio((prefix[start + n] - prefix[start] + n - 1) * count, n_chars)
+            out[f"top_{n}_gram_frac"] = value
+        if n in DUP_NGRAMS:
+            repeated = 0
+            if grams and distinct == len(grams):
+                no_repeat = True
+            elif grams:
+                seen: set[int] = set()
                 idx, end = 0, len(grams)
                 while idx < end:
                     gram = grams[idx]
@@ -111,23 +124,25 @@ def repetition_signals(text: str, words: list[str]) -> dict:
                     else:
                         seen.add(gram)
                         idx += 1
-        out[f"dup_{n}_gram_frac"] = _ratio(repeated, n_chars)
+            out[f"dup_{n}_gram_frac"] = _ratio(repeated, n_chars)
     return out
 
 
 def gopher_quality_signals(text: str, words: list[str], stop_words: frozenset) -> dict:
     n_words = len(words)
-    non_symbol = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
+    counts = Counter(words)  # each test once per distinct word
+    non_symbol = {w: c for w, c in counts.items() if w.strip(PUNCTUATION_CHARS)}  # a character outside the set
+    n_non_symbol = sum(non_symbol.values())
     lines = text.splitlines()
     return {
         "n_words": n_words,
-        "n_non_symbol_words": len(non_symbol),
-        "avg_word_length": _ratio(sum(len(w) for w in non_symbol), len(non_symbol)),
+        "n_non_symbol_words": n_non_symbol,
+        "avg_word_length": _ratio(sum(len(w) * c for w, c in non_symbol.items()), n_non_symbol),
         "hash_word_ratio": _ratio(text.count("#"), n_words),
         "ellipsis_word_ratio": _ratio(text.count("...") + text.count("…"), n_words),
         "bullet_lines_ratio": _ratio(sum(s.lstrip().startswith(("•", "-")) for s in lines), len(lines)),
         "end_ellipsis_lines_ratio": _ratio(sum(s.rstrip().endswith(("...", "…")) for s in lines), len(lines)),
-        "alpha_words_ratio": _ratio(sum(any(c.isalpha() for c in w) for w in words), n_words),
+        "alpha_words_ratio": _ratio(sum(c for w, c in counts.items() if any(ch.isalpha() for ch in w)), n_words),
         # distinct, case-sensitive, as GopherQualityFilter (and so FineWeb-2) counts them
         "stop_words": len(stop_words.intersection(words)),
     }
