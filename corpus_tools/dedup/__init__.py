@@ -52,13 +52,14 @@ def index_dirs_from_options(params: dict, minhash: MinhashParams) -> tuple[str, 
     return tuple(dirs)
 
 
-def dedup_phases(opts) -> list:
+def dedup_phases(opts, prefix: str = "") -> list:
     """The four dedup phases for `corpus run`. Recipe params: dedup=false skips them (then the recipe must
     write straight to `shards/`); dedup_tasks (tasks per phase, default 4); dedup_ranges (hash ranges per
     band, default 1); dedup_partition_edges (edges per clustering partition, default 1,000,000);
     dedup_threshold, dedup_ngram, dedup_bands, dedup_rows (MinHash, defaults 0.8, 5, 32, 8); dedup_index
     (earlier release(s)). The clustering phases are planned as they run: the phase after each round is decided
-    by that round's files (`chained_phases`)."""
+    by that round's files (`chained_phases`). `prefix` goes before every phase name, the chained ones included
+    (a restage runs them as `revived_dedup_*`)."""
     from corpus_tools.dedup.buckets import MinhashBuckets
     from corpus_tools.dedup.clusters import DuplicateClusters
     from corpus_tools.dedup.filtering import DuplicateFilter
@@ -71,23 +72,24 @@ def dedup_phases(opts) -> list:
     tasks = max(1, _int(p, "dedup_tasks", 4))
     clusters = DuplicateClusters(opts.output, partition_edges=max(1, _int(p, "dedup_partition_edges", 1_000_000)))
     return [
-        Phase("dedup_signatures", [MinhashSignatures(opts.output, minhash)], tasks=tasks),
-        Phase("dedup_buckets", [MinhashBuckets(opts.output, minhash, ranges=_int(p, "dedup_ranges", 1),
-                                               index_dirs=indexes)], tasks=tasks),
-        chained_phases(clusters.steps(), tasks),
-        Phase("dedup_filter", [DuplicateFilter(opts.output, opts.run_id, minhash, index_dirs=indexes)], tasks=tasks),
+        Phase(prefix + "dedup_signatures", [MinhashSignatures(opts.output, minhash)], tasks=tasks),
+        Phase(prefix + "dedup_buckets", [MinhashBuckets(opts.output, minhash, ranges=_int(p, "dedup_ranges", 1),
+                                                        index_dirs=indexes)], tasks=tasks),
+        chained_phases(clusters.steps(), tasks, prefix),
+        Phase(prefix + "dedup_filter", [DuplicateFilter(opts.output, opts.run_id, minhash, index_dirs=indexes)],
+              tasks=tasks),
     ]
 
 
-def chained_phases(plan, tasks: int):
+def chained_phases(plan, tasks: int, prefix: str = ""):
     """The first of a chain of phases from `plan`, an iterator of (name, step): each phase's `next_phase()`
     (called by the driver once the phase is complete) pulls the next one, so a plan can look at the files of
-    the rounds before it. None when the plan is empty."""
+    the rounds before it. Names get `prefix`. None when the plan is empty."""
     from corpus_tools.run import Phase
 
     item = next(plan, None)
     if item is None:
         return None
-    phase = Phase(item[0], [item[1]], tasks=tasks)
-    phase.next_phase = lambda: chained_phases(plan, tasks)
+    phase = Phase(prefix + item[0], [item[1]], tasks=tasks)
+    phase.next_phase = lambda: chained_phases(plan, tasks, prefix)
     return phase

@@ -226,8 +226,9 @@ class Plan:
             params = STAGES["dedup"].recipe_params(self.values["dedup"], self.ctx)
             phases += dedup_phases(RunOptions(inputs=[], output=self.output, params=params, run_id=self.run_id))
         elif self.redup:
-            phases += [Phase(f"revived_{p.name}", p.pipeline, p.tasks) for p in dedup_phases(RunOptions(
-                inputs=[], output=storage.join(self.output, REVIVED), params=self.redup_params(), run_id=self.run_id))]
+            # prefixed by dedup_phases itself: the clustering rounds are chained phases (next_phase), a copy would drop them
+            phases += dedup_phases(RunOptions(inputs=[], output=storage.join(self.output, REVIVED),
+                                              params=self.redup_params(), run_id=self.run_id), prefix="revived_")
         if not dedup and self.parent.index:
             phases.append(Phase("merge_revived", [MergeRevived(self.output, self.run_id, self.parent.index)], tasks=1))
         rel = self.parent.release

@@ -25,7 +25,7 @@ from corpus_tools import storage
 from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
 from corpus_tools.errors import InputError
 from corpus_tools.restage.reader import PARENT_FILE, PARENT_ROW
-from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
+from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir, warc_date_text
 
 SUPERSEDED_DIR = "lineage/superseded"
 SUPERSEDED_SCHEMA = EXCLUSION_SCHEMA.append(pa.field("parent_ledger_file", pa.string())) \
@@ -49,6 +49,7 @@ def fetch_html_document(row: dict) -> Document:
     content_type = (rec.http_headers or {}).get("content-type")
     text, charset = decode_html(rec.payload, content_type)
     meta = {k: row.get(k) for k in PROVENANCE_COLUMNS if k != "id"}
+    meta["warc_date"] = warc_date_text(meta.get("warc_date"))  # the stored timestamp -> the header text steps read
     m = _HTML_LANG.search(text[:8192])
     meta.update(_http_headers=rec.http_headers or {}, _charset=charset,
                 html_lang=m.group(1).lower().replace("_", "-") if m else None)
