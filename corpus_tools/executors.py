@@ -61,6 +61,12 @@ s3fs_lite.register()
 class CorpusLocalExecutor(LocalPipelineExecutor):
     """datatrove's LocalPipelineExecutor with quiet workers; one task = one group of input files."""
 
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        from corpus_tools.progress import reporting
+
+        with reporting(self, rank):  # the task's count, per document, for the driver's progress line
+            return super()._run_for_rank(rank, local_rank, node_rank)
+
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
         # A failing task must not take the other tasks down: log it, leave it incomplete, let the driver retry.
         quiet_driver_logs()
@@ -109,7 +115,7 @@ def _run_phases(phases, opts, progress: bool) -> dict[str, list[int]]:
         logging_dir = storage.join(opts.output, "logs", phase.name)
         for attempt in range(MAX_ATTEMPTS):
             executor = make_executor(phase, tasks, opts, logging_dir)
-            with PhaseProgress(phase.name, logging_dir, tasks, enabled=progress):
+            with PhaseProgress(phase.name, logging_dir, tasks, pipeline=phase.pipeline, enabled=progress):
                 executor.run()
             incomplete = executor.get_incomplete_ranks()
             merge_task_stats(logging_dir, tasks)

@@ -10,7 +10,7 @@
   the pool, so we replace it.) A crashed worker is resubmitted by datatrove; an exception inside a task
   leaves the rank incomplete and `executors.run_phases` retries it, then records it in `run.json`.
 - Workers are quiet (`log_to_driver=False`; task logs go to `OUT/logs/<phase>/logs/`), the driver prints
-  progress from completion markers (`corpus_tools.progress`).
+  progress from the files every task keeps up to date (`corpus_tools.progress`).
 - `--workers N` caps the tasks running at once (0 = as many as the cluster's CPUs allow).
 - The output and logging folder must be visible to every node: S3, or a shared filesystem.
 - CORPUS_RAY_TASK_MEMORY_GB (default 2, from the ~1 GB peak RSS we measured per eu_web task plus headroom)
@@ -54,8 +54,12 @@ class CorpusRankWorker:
 class CorpusRayExecutor(RayPipelineExecutor):
     def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
         # datatrove's Ray version logs into a shared /tmp/ray_logs first; the base one writes straight into
-        # logging_dir through our quiet task logger, like the local executor.
-        return PipelineExecutor._run_for_rank(self, rank, local_rank, node_rank)
+        # logging_dir through our quiet task logger, like the local executor; the task reports its count
+        # per document as a local one does.
+        from corpus_tools.progress import reporting
+
+        with reporting(self, rank):
+            return PipelineExecutor._run_for_rank(self, rank, local_rank, node_rank)
 
     def run(self):
         saved = _dt_ray.RankWorker
