@@ -131,6 +131,26 @@ def _cpu() -> float:
     return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 
 
+def step_cpu(input_dir: str, out: str) -> None:
+    """CPU seconds of each docs-phase step of eu_web, cold then warm (the step timers are wall clock, which
+    other load on a shared machine inflates): the recipe's own docs steps, fed one step after another."""
+    from corpus_tools import storage
+    from corpus_tools.run import RunOptions, load_recipe
+
+    opts = RunOptions(inputs=[input_dir], output=out, files=storage.expand_inputs([input_dir]), run_id="e2e")
+    result = {}
+    for label in ("cold", "warm"):
+        start = time.process_time()
+        phase = load_recipe("eu_web").build(opts)[0]
+        result[f"{label}: start-up (recipe, steps)"] = time.process_time() - start
+        docs = None
+        for step in phase.pipeline[:-1]:  # the writer aside
+            start = time.process_time()
+            docs = list(step.run(iter(docs) if docs is not None else None, 0, 1))
+            result[f"{label}: {step.name}"] = time.process_time() - start
+    print(json.dumps(result))
+
+
 def child(which: str, input_dir: str, out: str, runs: int) -> None:
     """Run the pipeline `runs` times in this process: cold first, then warm."""
     fn = run_ours if which == "ours" else run_fineweb
@@ -155,7 +175,12 @@ def measure(which: str, input_dir: Path, pages: int, runs: int = 2, nice: int = 
         last = Path(tmp) / ("b" if runs > 1 else "a")
         if which == "ours":
             result["stages"] = stage_split(last)
-            result["kept"] = json.loads((last / "run.json").read_text()).get("kept")
+            summary = json.loads((last / "run.json").read_text())
+            result["kept"] = summary.get("kept")
+            errors = sum(n for reason, n in (summary.get("excluded_by_reason") or {}).items() if "processing_error" in reason)
+            if errors > pages // 100:  # a broken step (a model file being refitted), not a measurement
+                raise SystemExit(f"ours: {errors} of {pages} pages are processing_error rows "
+                                 f"({summary.get('excluded_by_reason')}): fix the failing step, then re-run")
         else:
             result["kept"] = sum(1 for p in (last / "deduplicated").glob("*") for _ in open_lines(p))
             result["read"] = json.loads((last / "logs" / "base" / "stats.json").read_text())[0]["stats"]["documents"]
@@ -222,6 +247,8 @@ def main() -> None:
     ap.add_argument("--out")
     ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
+    if args.child == "steps":
+        return step_cpu(args.input, args.out)
     if args.child:
         return child(args.child, args.input, args.out, args.runs)
     if args.large:
@@ -257,9 +284,22 @@ def main() -> None:
         body.append(f"| {label} | {runs[k][0]['kept']} | {med[(k, 'cold')]:.1f} | {med[(k, 'warm')]:.1f} | "
                     f"{cpu['cold']:.1f} / {cpu['warm']:.1f} | {wall[(k, 'cold')]:.1f} / {wall[(k, 'warm')]:.1f} | "
                     f"{max(r['peak_rss_mb'] for r in runs[k]):.0f} |")
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run([sys.executable, __file__, "--child", "steps", "--input", str(input_dir), "--out", tmp],
+                              capture_output=True, text=True, check=True)
+    steps = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(json.dumps(steps))
     body += ["", f"**Ratio (ours / FineWeb recipe, pages per CPU-second): {ratio['cold']:.2f}x cold, {ratio['warm']:.2f}x warm.**",
              "", "Where our time goes (last warm run, each step's own timer in OUT/logs/<phase>/stats.json, wall seconds):",
-             "", *profile_table(runs["ours"][-1]["stages"])]
+             "", *profile_table(runs["ours"][-1]["stages"]), "",
+             "CPU seconds of each docs-phase step (one more fresh process, the steps fed one after another, writer aside):",
+             "", "| step | CPU s cold | CPU s warm | ms/page warm |", "|---|---|---|---|"]
+    for name in (k.split(": ", 1)[1] for k in steps if k.startswith("cold: ")):
+        body.append(f"| {name} | {steps['cold: ' + name]:.2f} | {steps['warm: ' + name]:.2f} | "
+                    f"{1000 * steps['warm: ' + name] / pages:.1f} |")
+    body += [f"| all docs steps | {sum(v for k, v in steps.items() if k.startswith('cold')):.2f} | "
+             f"{sum(v for k, v in steps.items() if k.startswith('warm')):.2f} | "
+             f"{1000 * sum(v for k, v in steps.items() if k.startswith('warm')) / pages:.1f} |"]
     write_section("e2e", "End to end vs the FineWeb recipe", "\n".join(body))
 
 
