@@ -146,24 +146,22 @@ def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_addre
                       executor=executor, ray_address=ray_address, params=parse_params(params), robots=list(robots))
     summary = execute(pipeline, opts, overwrite=overwrite)
     click.echo(format_summary(summary))
-    if not no_report and not storage_is_s3(output):
+    if not no_report:
         from corpus_tools.report import build_report
 
         click.echo(f"report: {build_report(output)}")
 
 
-def storage_is_s3(url: str) -> bool:
-    from corpus_tools.storage import is_s3
-
-    return is_s3(url)
-
-
 @main.command("report")
-@click.argument("output", type=click.Path(exists=True, file_okay=False))
-def report_cmd(output):
-    """Write OUTPUT/reports/index.html: charts of a finished run (runs automatically after `corpus run`)."""
+@click.argument("output")
+@click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
+def report_cmd(output, s3_endpoint):
+    """Write OUTPUT/reports/index.html and the numbers behind it (reports/*.csv, reports/stats.json) for a
+    finished run, a local directory or an s3:// prefix (runs automatically after `corpus run`)."""
     from corpus_tools.report import build_report
+    from corpus_tools.storage import set_s3_endpoint
 
+    set_s3_endpoint(s3_endpoint)
     click.echo(str(build_report(output)))
 
 

@@ -42,7 +42,8 @@ CASES: dict[tuple[str, ...], list[tuple[list[str], str]]] = {
         (["eu_web", "--input", str(WARC), "--output", "{out}", "--param", "policy={png}"], BINARY),
         (["eu_web", "--input", str(WARC), "--output", "{out}", "--robots", "{png}"], BINARY),
     ],
-    ("report",): [(["{notrun}"], r"is not the output of a run"), (["{missing}"], NOT_FOUND), ([S3], NOT_FOUND)],
+    ("report",): [(["{notrun}"], r"is not the output of a run"), (["{missing}"], NOT_FOUND),
+                  ([S3, "--s3-endpoint", "{closed}"], CLOSED), ([S3, "--s3-endpoint", "{denied}"], DENIED)],
     ("warc", "get"): [
         (["{missing}", "--offset", "0", "--length", "10"], NOT_FOUND),
         (["{png}", "--offset", "0", "--length", "10"], r"no readable WARC record at that offset"),

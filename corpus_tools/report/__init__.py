@@ -1,0 +1,168 @@
+"""The run report: `corpus report OUT` writes `OUT/reports/index.html`, one static self-contained page, and the
+numbers behind it (`reports/<table>.csv`, `reports/stats.json`).
+
+    corpus report out/dev                 # a local run directory
+    corpus report s3://bucket/out/dev     # a release on S3 (read through corpus_tools.storage, written back there)
+
+Every number comes from the release's own files: DuckDB views over the shards and the exclusions ledger
+(`corpus_tools.audit.store`), the executor stats in `logs/`, `run.json` and `release.json`. Charts are inline SVG
+(`svg.py`), so the page opens from disk with no network. `corpus run` writes it at the end of every run.
+Modules: `data.py` computes the tables, `page.py` renders them, `svg.py` draws.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from corpus_tools import storage
+from corpus_tools.report.data import ReportData, collect, costs, finite
+
+__all__ = ["build_report", "stage_costs"]
+
+_STATS = re.compile(r"^logs/([^/]+)/stats\.json$")
+_THRESHOLDS = re.compile(r"^params/quality/quality_thresholds-[0-9a-f]+\.tsv$")
+
+
+def _read_json(url: str) -> dict:
+    return json.loads(storage.read_bytes(url)) if storage.exists(url) else {}
+
+
+def _rel_files(output: str, prefix: str) -> list[str]:
+    """Release-relative paths of the files under OUT/prefix (local or S3)."""
+    base = output.rstrip("/")
+    if not storage.is_s3(base) and not Path(base, prefix).is_dir():
+        return []
+    return sorted(f[len(base) + 1:] for f in storage.list_files(storage.join(base, prefix)))
+
+
+def _stats_by_phase(output: str) -> dict[str, list]:
+    out = {}
+    for rel in _rel_files(output, "logs"):
+        m = _STATS.match(rel)
+        if m:
+            out[m.group(1)] = json.loads(storage.read_bytes(storage.join(output, rel)))
+    return out
+
+
+def _warc_bytes(summary: dict) -> int:
+    inputs = ((summary.get("lineage") or {}).get("recipe") or {}).get("inputs") or summary.get("inputs", [])
+    return sum(os.path.getsize(p) for p in inputs if not storage.is_s3(p) and os.path.isfile(p))
+
+
+def stage_costs(output: str, summary: dict) -> list[dict]:
+    """CPU seconds, documents in, seconds per 1,000 documents and per GB of WARC, documents/s, per step of every
+    phase in pipeline order (from OUT/logs/<phase>/stats.json)."""
+    return costs(_stats_by_phase(str(output)), _warc_bytes(summary), summary.get("wall_s"))
+
+
+def _thresholds(output: str, scratch: Path) -> tuple[dict, str]:
+    """The quality thresholds the release was decided with: a restage's table with overrides
+    (params/quality/, copied with its stop words) or the bundled language_ids/quality_thresholds.tsv."""
+    from corpus_tools.quality.thresholds import load_thresholds
+
+    params = _rel_files(output, "params/quality")
+    tables = [p for p in params if _THRESHOLDS.match(p)]
+    if tables:
+        for rel in params:
+            target = scratch / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(storage.read_bytes(storage.join(output, rel)))
+        chosen = tables[-1] if len(tables) == 1 else max(tables, key=lambda p: (scratch / p).stat().st_mtime)
+        return load_thresholds(str(scratch / chosen)), chosen
+    return load_thresholds(), "language_ids/quality_thresholds.tsv"
+
+
+def _lineage(lineage: dict | None, con) -> dict | None:
+    """The release's lineage block plus, when the parent can be read, kept documents per language in both."""
+    if not lineage:
+        return None
+    from corpus_tools.audit.store import connect, open_release
+
+    out = {k: lineage.get(k) for k in ("parent", "stages", "params", "run_id", "versions")}
+    out["new_exclusions"] = con.execute("SELECT count(*) FROM exclusions WHERE ledger_file LIKE 'exclusions/phase=restage-%'").fetchone()[0]
+    now = dict(con.execute("SELECT lang, count(*) FROM documents GROUP BY 1").fetchall())
+    try:
+        with open_release(lineage["parent"]["path"], require_release=False) as parent:
+            pcon = connect(parent)
+            before = dict(pcon.execute("SELECT lang, count(*) FROM documents GROUP BY 1").fetchall())
+            pcon.close()
+    except Exception as e:  # a parent moved or on a store we cannot reach: the page says so
+        out["parent_unreadable"] = " ".join(str(e).split())[:200]
+        return out
+    out["languages"] = [{"lang": lab, "parent_documents": before.get(lab, 0), "documents": now.get(lab, 0),
+                         "change": now.get(lab, 0) - before.get(lab, 0)} for lab in sorted(set(before) | set(now))]
+    return out
+
+
+def _revived(output: str) -> int:
+    """Parent ledger rows a restage re-examined and kept (lineage/superseded/, outcome `kept`)."""
+    n = 0
+    for rel in _rel_files(output, "lineage/superseded"):
+        if rel.endswith(".parquet"):
+            t = storage.read_parquet(storage.join(output, rel), columns=["outcome"])
+            n += sum(1 for v in t.column("outcome").to_pylist() if v == "kept")
+    return n
+
+
+def _csv(rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if v is None else json.dumps(v) if isinstance(v, (dict, list)) else finite(v)) for k, v in r.items()})
+    return buf.getvalue().encode("utf-8")
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    return finite(obj)
+
+
+def build_report(output: str) -> str:
+    """Write OUT/reports/index.html, reports/<table>.csv and reports/stats.json; returns the page's path or URL."""
+    from corpus_tools.audit.store import connect, open_release
+    from corpus_tools.errors import InputError
+    from corpus_tools.lid.combine import lid_thresholds
+    from corpus_tools.report.page import render
+
+    output = str(output).rstrip("/")
+    if not storage.is_s3(output) and not Path(output).is_dir():
+        raise InputError(f"{output} not found: give the --output directory of a `corpus run` (or its s3:// prefix)")
+    if not storage.is_s3(output) and not (Path(output, "run.json").is_file()
+                                          or any(Path(output, d).is_dir() for d in ("shards", "exclusions"))):
+        raise InputError(f"{output} is not the output of a run (no run.json, shards/ or exclusions/): "
+                         "give the --output directory of a `corpus run`")
+    summary = _read_json(storage.join(output, "run.json"))
+    with open_release(output, require_release=False) as release, tempfile.TemporaryDirectory(prefix="corpus-report-") as tmp:
+        if storage.is_s3(output) and not summary and not release.shard_paths() and not release.ledger_paths():
+            raise InputError(f"{output} is not the output of a run (no run.json, shards/ or exclusions/ there)")
+        con = connect(release)
+        meta = release.release or {}
+        lineage = _lineage(meta.get("lineage") or summary.get("lineage"), con)
+        if lineage:
+            lineage["revived"] = _revived(output)
+        thresholds, source = _thresholds(output, Path(tmp))
+        data: ReportData = collect(con, summary, meta, thresholds, source, lid_thresholds(),
+                                   _stats_by_phase(output), _warc_bytes(summary), lineage)
+        con.close()
+    page = render(data, summary, output, lineage, source)
+    reports = storage.join(output, "reports")
+    if not storage.is_s3(output):
+        Path(reports).mkdir(parents=True, exist_ok=True)
+    for name, rows in data.tables.items():
+        storage.write_bytes(storage.join(reports, f"{name}.csv"), _csv(rows))
+    storage.write_bytes(storage.join(reports, "stats.json"),
+                        json.dumps(_jsonable(data.stats), indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    path = storage.join(reports, "index.html")
+    storage.write_bytes(path, page.encode("utf-8"))
+    return path
