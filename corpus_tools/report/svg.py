@@ -231,7 +231,7 @@ def histograms(panels: list[Panel], columns: int = 4, title: str = "") -> str:
                 last = xa(t)
         body.append(_text(x0 - 3, y1 + 8, fmt(ya.hi), "end", 'fill="#555"'))
         if ya.log:
-            body.append(_text(x0 - 3, y1 + 18, "log", "end", 'fill="#999"'))
+            body.append(_text(x0 - 3, y1 + 21, "log", "end", 'fill="#999"'))
         for j, (t, label) in enumerate(p.thresholds):
             tx = xa(t)
             body.append(f'<line x1="{tx:.1f}" y1="{y1 - 2}" x2="{tx:.1f}" y2="{y0}" stroke="#000" stroke-dasharray="3,2">'
