@@ -175,11 +175,14 @@ def section_quality(d: ReportData, thresholds_source: str) -> str:
     order = [r["lang"] for r in d.tables["languages"]]
     langs = sorted({r["lang"] for r in rows}, key=lambda lab: (order.index(lab) if lab in order else len(order), lab))
     opts = "".join(f'<option value="{escape(lab)}">{escape(_label(lab))}</option>' for lab in langs)
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        grouped.setdefault((r["lang"], r["signal"]), []).append(r)
     blocks = []
     for lang in langs:
         panels = []
         for sig, (keys, _, log_x) in QUALITY_SIGNALS.items():
-            bins = [r for r in rows if r["lang"] == lang and r["signal"] == sig]
+            bins = grouped.get((lang, sig))
             if not bins:
                 continue
             kept, excl = [b["kept"] for b in bins], [b["excluded"] for b in bins]
