@@ -301,7 +301,8 @@ def section_dedup(d: ReportData) -> str:
     return ('<h2 id="dedup">Duplicates</h2>'
             + _figure("dedup", svg.hbar([(f"cluster of {r['cluster_size']}", r["kept_documents"]) for r in rows],
                                         "kept documents", "#2f7f6f"),
-                      f"Kept documents by the size of the duplicate cluster they represent (1 = unique); {removed:,} "
+                      f"Kept documents by the size of the duplicate cluster they represent (1 = unique; n = "
+                      f"{sum(r['kept_documents'] for r in rows):,}); {removed:,} "
                       "duplicates removed (per language: the languages table). Data: dedup_clusters.csv."))
 
 
