@@ -60,8 +60,6 @@ SKIPPED_COMMANDS = {
     "http://S3HOST:9000": "S3: needs a store holding the file (tests/test_storage.py reads ranges from a real one)",
     "corpus lid eval ../shared/data/lid/ud_treebanks.tsv": "long run: 37,000 lines through the cascade "
                                                            "(`make lid-eval` runs it)",
-    "corpus lid eval-web": "long run: every HTML page of ../shared/data through the three backends (20-45 s "
-                           "on two cores)",
     "make lid-eval": "long run (minutes); rewrites language_ids/EVAL.md in the checkout",
     ".venv/bin/python -m corpus_tools.lid.report --fit": "long run (minutes); rewrites "
                                                           "language_ids/lid_combiner.json in the checkout",
