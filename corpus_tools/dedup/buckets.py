@@ -3,7 +3,8 @@
 One unit = (language, hash range). For each band in turn the unit reads only that band's column of every
 signature file of the language (plus the earlier releases' indexes, when given), keeps the rows whose band
 hash falls in its range (hash mod `ranges`), sorts them and keeps the groups of equal hashes. Then it reads
-the ids and signatures of the documents in some group (one file at a time) and turns each group into edges:
+the ids and signatures of the documents in the band's groups (one file at a time), turns each group into
+edges, and drops the band's groups and signatures before the next band:
 
 - band `ex` is the exact-text hash: every member is linked to the group's smallest key (Jaccard 1).
 - bands `b00..` are MinHash bands: in key order, each member is linked to the first earlier member (at most
@@ -11,8 +12,13 @@ the ids and signatures of the documents in some group (one file at a time) and t
   edges; a pair found in several bands is written once, with its estimate.
 
 Output: `dedup/edges/lang=L/range=RRR.parquet` (a, b, estimated Jaccard j, exact). Memory per unit: one
-band's hashes for 1/`ranges` of the language's documents, plus key and signature of the documents that
-share a bucket with another. Raise `ranges` (`--param dedup_ranges=N`) for a language too big for that.
+band's hashes for 1/`ranges` of the language's documents, key and signature (1 KiB) of the documents that
+share a bucket of that band and range with another (~1/`ranges` of the duplicated documents), one signature
+file's `id` and `sig` columns while it is read, and the unit's distinct edges. Raise `ranges` (`--param
+dedup_ranges=N`) for a language too big for that. The price: a unit reads the `sig` column of the files once
+per band (33 times) instead of once. A unit whose files hold at most `PRELOAD_ROWS` rows (the many small
+languages) keeps its former single pass: every band's groups, then one read of their members. Both give
+the same edges file, byte for byte.
 Keys are the document id prefixed with `0` (earlier release) or `1` (this run), so the smallest key of a
 cluster is an earlier-release document whenever the cluster has one; pairs of two earlier-release
 documents are never linked (they were deduplicated in their own release).
@@ -33,6 +39,11 @@ EXACT_BAND = "ex"
 OLD, NEW = "0", "1"
 EDGE_SCHEMA = pa.schema([pa.field("a", pa.string()), pa.field("b", pa.string()),
                          pa.field("j", pa.float32()), pa.field("exact", pa.bool_())])
+
+
+def _best_once(edges: pa.Table) -> pa.Table:
+    """The same pair shows up in many bands: keep it once, with its best estimate (unsorted)."""
+    return edges.group_by(["a", "b"]).aggregate([("j", "max"), ("exact", "max")]).rename_columns(["a", "b", "j", "exact"])
 
 
 class MinhashBuckets(DedupStep):
@@ -71,16 +82,25 @@ class MinhashBuckets(DedupStep):
         lang, r = unit
         sources = self.sources(lang)
         bands = [EXACT_BAND] + self.params.band_columns()
-        preloaded = {}
         if sum(storage.parquet_rows(url) for url, _ in sources) <= self.PRELOAD_ROWS:
             columns = ["exact" if b == EXACT_BAND else b for b in bands]
             preloaded = {url: storage.read_parquet(url, columns=columns) for url, _ in sources}
-        groups = {band: self.band_groups(band, r, sources, preloaded) for band in bands}
-        members = self.fetch_members(groups, sources)
-        edges = pa.concat_tables([self.group_edges(band, g, members) for band, g in groups.items()])
-        # the same pair shows up in many bands: keep it once, with its best estimate
-        edges = edges.group_by(["a", "b"]).aggregate([("j", "max"), ("exact", "max")]) \
-            .rename_columns(["a", "b", "j", "exact"]).sort_by([("a", "ascending"), ("b", "ascending")])
+            groups = {band: self.band_groups(band, r, sources, preloaded) for band in bands}
+            members = self.fetch_members(groups, sources)
+            self.stat_update("candidates", value=len(members))
+            edges = _best_once(pa.concat_tables([self.group_edges(band, g, members) for band, g in groups.items()]))
+        else:
+            # one band at a time: only that band's groups and their members' signatures are held, so a unit's
+            # memory shrinks as 1/ranges (members of *some* band's group would be most duplicated documents)
+            edges, seen = EDGE_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64)
+            for band in bands:
+                groups = self.band_groups(band, r, sources)
+                members = self.fetch_members({band: groups}, sources)
+                seen = np.union1d(seen, np.array([f << 32 | row for f, row in members], dtype=np.int64))
+                edges = _best_once(pa.concat_tables([edges, self.group_edges(band, groups, members)]))
+                del groups, members
+            self.stat_update("candidates", value=len(seen))
+        edges = edges.sort_by([("a", "ascending"), ("b", "ascending")])
         self.stat_update("edges", value=edges.num_rows)
         files.write_arrow(storage.join(self.output, files.DEDUP, "edges", f"lang={lang}", f"range={r:03d}.parquet"), edges)
 
@@ -125,7 +145,6 @@ class MinhashBuckets(DedupStep):
             sigs = decode_signatures(pc.fill_null(t.column("sig"), b"\0" * 4 * self.params.num_perm),
                                      self.params.num_perm) if need_sig else [None] * len(ids)
             out.update(((f, row), (prefix + i, sig)) for row, i, sig in zip(idx.tolist(), ids, sigs))
-        self.stat_update("candidates", value=len(out))
         return out
 
     def group_edges(self, band: str, groups: list[np.ndarray], members: dict) -> pa.Table:

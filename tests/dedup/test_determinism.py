@@ -41,3 +41,27 @@ def test_one_task_and_four_tasks_write_identical_files(tmp_path):
     langs = {r["id"]: r["lang"] for r in kept}
     ledger = [r for p in (a / "exclusions").rglob("*.parquet") for r in pq.read_table(p).to_pylist()]
     assert all(langs[r["kept_id"]] == r["lang"] for r in ledger)
+
+
+def test_band_by_band_units_write_the_edges_of_a_single_pass(tmp_path, monkeypatch):
+    """A bucket unit over more than PRELOAD_ROWS rows holds one band's groups and signatures at a time; its
+    edges file is byte-identical to the single pass over every band that small units make, with an earlier
+    release's index among the sources too (old-new pairs, old-old pairs never linked)."""
+    from corpus_tools.dedup.buckets import MinhashBuckets
+
+    docs = ev.planted_corpus(ev.load_articles(GROUND_TRUTH)[:6])
+    earlier = tmp_path / "earlier"
+    ev.write_staging(earlier, docs[::3], files=2, lang="eng_Latn")
+    ev.run_steps(ev.dedup_steps(str(earlier)), tasks=1)
+    index = (str(earlier / "dedup" / "index"),)
+    outs = {}
+    for name, preload in (("single", MinhashBuckets.PRELOAD_ROWS), ("by_band", 0)):
+        monkeypatch.setattr(MinhashBuckets, "PRELOAD_ROWS", preload)
+        out = outs[name] = tmp_path / name
+        ev.write_staging(out, docs, files=3, lang="eng_Latn")
+        ev.run_steps(ev.dedup_steps(str(out), ranges=2, index_dirs=index), tasks=2)
+    edges = {name: {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+                    for p in sorted((out / "dedup" / "edges").rglob("*.parquet"))} for name, out in outs.items()}
+    assert len(edges["single"]) == 2 and edges["by_band"] == edges["single"]
+    assert sum(pq.ParquetFile(p).metadata.num_rows for p in (outs["single"] / "dedup" / "edges").rglob("*.parquet"))
+    assert _digest(outs["by_band"]) == _digest(outs["single"])
