@@ -360,7 +360,9 @@ def render(d: ReportData, summary: dict, release_url: str, lineage: dict | None,
         ("dates", "dates and domains"), ("samples", "samples"), ("rights", "rights"), ("dedup", "duplicates"),
         ("cost", "cost")))
     header = (f"<h1>corpus-tools run report</h1><p>Release <code>{escape(release_url)}</code>: run <code>{escape(str(run['run_id']))}</code>, "
-              f"pipeline <code>{escape(str(run['pipeline']))}</code>, {run['inputs']} input files, release "
+              f"pipeline <code>{escape(str(run['pipeline']))}</code>, "
+              + ("input: the parent release below" if lineage else f"{run['inputs']} input file{'' if run['inputs'] == 1 else 's'}")
+              + ", release "
               f"<code>{escape(str(rel.get('release_id')))}</code> (version {escape(str(rel.get('version')))}).</p>"
               f'<p class="totals"><span>records read: <b>{run["records_read"] if run["records_read"] is not None else "?"}</b></span>'
               f'<span>kept: <b>{run["documents_kept"] if run["documents_kept"] is not None else "?"}</b></span>'
