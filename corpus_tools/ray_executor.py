@@ -13,14 +13,21 @@
   progress from the files every task keeps up to date (`corpus_tools.progress`).
 - `--workers N` caps the tasks running at once (0 = as many as the cluster's CPUs allow).
 - The output and logging folder must be visible to every node: S3, or a shared filesystem.
+- Each task attempt records where it runs in `OUT/logs/<phase>/nodes/<rank>.json` (`record_node`).
+- Every node runs the same installed corpus-tools: the wheel installed in the Python environment that
+  `ray start` runs from on each node (docs/SCALING.md, "Running on a Ray cluster"). The driver ships no
+  package code; only the steps defined in a recipe file are pickled by value.
 - CORPUS_RAY_TASK_MEMORY_GB (default 2, from the ~1 GB peak RSS we measured per eu_web task plus headroom)
   is the memory Ray reserves per task; CORPUS_RAY_OBJECT_STORE_MB (default 200) sizes a local Ray's store.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import tempfile
 
 import datatrove.executor.ray as _dt_ray
 from datatrove.executor.base import PipelineExecutor
@@ -47,8 +54,28 @@ class CorpusRankWorker:
         os.environ["RAY_NODELIST"] = ",".join(node_ips)
         os.environ["RAY_NODEID"] = str(node_idx)
         for rank in ranks:
+            if not executor_ref.is_rank_completed(rank):
+                record_node(executor_ref.logging_dir, rank)
             executor_ref._run_for_rank(rank, 0, node_rank=-1)
         return None
+
+
+def record_node(logging_dir, rank: int) -> None:
+    """`logs/<phase>/nodes/<rank>.json`: where the task's latest attempt runs (Ray node id, host, pid, the
+    node's resources) and the folder corpus_tools was imported from; written when the attempt starts."""
+    import socket
+
+    import ray
+
+    import corpus_tools
+
+    node_id = ray.get_runtime_context().get_node_id()
+    resources = next((n.get("Resources", {}) for n in ray.nodes() if n.get("NodeID") == node_id), {})
+    info = {"rank": rank, "node_id": node_id, "node_ip": ray.util.get_node_ip_address(), "hostname": socket.gethostname(),
+            "pid": os.getpid(), "package": os.path.dirname(corpus_tools.__file__),
+            "resources": {k: v for k, v in sorted(resources.items()) if not k.startswith("node:")}}
+    with logging_dir.open(f"nodes/{rank:05d}.json", "w") as fh:
+        fh.write(json.dumps(info, sort_keys=True))
 
 
 class CorpusRayExecutor(RayPipelineExecutor):
@@ -84,18 +111,38 @@ def ensure_ray(opts) -> None:
     address = ray_address(opts)
     common = dict(log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
     try:
-        if address:
-            env = {k: os.environ[k] for k in _FORWARDED_ENV if os.environ.get(k)}
-            ray.init(address=address, runtime_env={"env_vars": env} if env else None, **common)
-        else:
-            store = int(float(os.environ.get("CORPUS_RAY_OBJECT_STORE_MB", "200")) * 1024 * 1024)
-            os.environ.pop("RAY_ADDRESS", None)
-            # address="local": a new Ray even when a `ray start` cluster runs on this machine (else ray.init joins it)
-            ray.init(address="local", num_cpus=max(1, opts.workers or os.cpu_count() or 1), include_dashboard=False,
-                     object_store_memory=store, **common)
+        with _empty_working_dir() if address else contextlib.nullcontext():
+            _init(ray, address, opts, common)
     except ConnectionError as e:
         raise ConfigError(f"cannot connect to the Ray cluster at {address}: start it with `ray start --head` "
                           f"or fix --ray-address/RAY_ADDRESS ({str(e).splitlines()[0]})") from None
+
+
+@contextlib.contextmanager
+def _empty_working_dir():
+    """ray.init puts the driver's working directory on every worker's sys.path, ahead of site-packages: run from
+    a checkout, the workers of a cluster would import its corpus_tools instead of the installed one. Connect
+    from an empty folder instead (removed once connected; a missing sys.path entry is skipped). Not for a local
+    Ray: its workers share the driver's folder (relative paths) and its installed package."""
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="corpus-ray-driver-") as empty:
+        os.chdir(empty)
+        try:
+            yield
+        finally:
+            os.chdir(here)
+
+
+def _init(ray, address: str | None, opts, common: dict) -> None:
+    if address:
+        env = {k: os.environ[k] for k in _FORWARDED_ENV if os.environ.get(k)}
+        ray.init(address=address, runtime_env={"env_vars": env} if env else None, **common)
+    else:
+        store = int(float(os.environ.get("CORPUS_RAY_OBJECT_STORE_MB", "200")) * 1024 * 1024)
+        os.environ.pop("RAY_ADDRESS", None)
+        # address="local": a new Ray even when a `ray start` cluster runs on this machine (else ray.init joins it)
+        ray.init(address="local", num_cpus=max(1, opts.workers or os.cpu_count() or 1), include_dashboard=False,
+                 object_store_memory=store, **common)
 
 
 def shutdown_ray() -> None:

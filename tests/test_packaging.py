@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -43,18 +41,10 @@ def test_data_folders_resolve_to_the_checkout_here():
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict:
     """A venv holding only the built wheel, plus the project venv's packages; its environment and bin/."""
+    from tests.wheel import wheel_venv
+
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"),
-                    str(REPO)], check=True, capture_output=True)
-    wheel = next((tmp / "dist").glob("corpus_tools-*.whl"))
-    venv = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    py = venv / "bin" / "python"
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
-    # a plain path line: the project venv's own .pth files (its editable finder) are not processed
-    (site / "zz-project-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True, capture_output=True)
+    venv = wheel_venv(tmp)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
     work = tmp / "elsewhere"
