@@ -199,7 +199,9 @@ def _normalise_json(data: bytes) -> bytes:
 
     def strip(obj):
         if isinstance(obj, dict):
-            return {k: strip(v) for k, v in obj.items() if k not in _TIMING_KEYS and not k.endswith("_s")}
+            # "*_s" and "s_per_*": seconds and rates (the run report's per-step cost in reports/stats.json)
+            return {k: strip(v) for k, v in obj.items()
+                    if k not in _TIMING_KEYS and not k.endswith("_s") and not k.startswith("s_per_")}
         if isinstance(obj, list):
             return [strip(v) for v in obj]
         return obj
