@@ -173,3 +173,11 @@ def confusable_groups() -> dict[str, list[str]]:
     if unknown:
         raise ConfigError(f"confusable_groups.tsv names codes outside the registry: {sorted(unknown)}")
     return groups
+
+
+@lru_cache(maxsize=1)
+def macrolanguages() -> dict[str, list[str]]:
+    """Macrolanguage code a LID model may answer (`hbs`) -> the target ISO 639-3 codes it covers
+    (the `macrolanguage` column of language_ids/confusable_groups.tsv)."""
+    rows = read_tsv(LANGUAGE_IDS / "confusable_groups.tsv")
+    return {r["macrolanguage"]: r["iso639_3"].split(",") for r in rows if r.get("macrolanguage", "-") != "-"}

@@ -86,3 +86,19 @@ def eval_cmd(file: str, backend: str, as_json: bool):
         cells = "; ".join(f"{gold}→" + ", ".join(f"{p} {n}" for p, n in sorted(row.items(), key=lambda x: -x[1]))
                           for gold, row in c["matrix"].items())
         click.echo(f"group {g} (accuracy {c['group_accuracy']:.4f}): {cells}")
+
+
+@lid_group.command("eval-web")
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object (every page's labels) instead of a summary")
+def eval_web_cmd(inputs: tuple[str, ...], as_json: bool):
+    """Agreement of the combined identifier with its backends' consensus on real web pages: the extracted text
+    of every HTML page in INPUTS (WARC files, folders of them or of .html.gz pages; default every page of
+    ../shared/data/warc/ and the scrapinghub benchmark)."""
+    from corpus_tools.lid.web import agreement, agreement_markdown, extracted_pages
+
+    paths = [Path(p) for p in inputs] or None
+    if as_json:
+        click.echo(json.dumps(agreement(extracted_pages(paths)), ensure_ascii=False))
+        return
+    click.echo("\n".join(agreement_markdown(paths)))

@@ -1,21 +1,19 @@
 """`CombinedLid`: the combined language identifier, a calibrated cascade over the LID backends.
 
-Each backend's top-3 answer becomes a feature vector: its score for every registry language (ISO 639-3,
-0 when not in its top 3), the mass it gives to non-target languages and its top-1 score; plus the script
-measured from the text and the sample's length bin. A multinomial logistic regression (a stacker) per
-cascade stage turns the features of the backends run so far into a posterior over the registry labels
-(language + script: `srp_Cyrl`, `srp_Latn`) and `other`. The weights are fitted on the dev sets
-(`language_ids/lid_combiner.json`, written by `python -m corpus_tools.lid.report --fit`); because they see
-how each backend errs ("lid.176 says ces at 0.8 for a fifth of Slovak", "lingua never says mlt", "lid.176
-calls Faroese Icelandic, py3langid does not"), the stacker corrects the systematic confusions instead of
-averaging them.
+Cascade: lid176 runs first, on the whole text (its first WHOLE_CHARS characters); py3langid runs only while the
+stage's best posterior is below that stage's `p_exit`, and lingua only while the lid176 + py3langid posterior
+still is; both read a fixed sample of the text (`sample_text`: up to 300 characters, three windows of a longer
+text). After each stage a per-language trust model (`corpus_tools.lid.trust`, weights in
+`language_ids/lid_combiner.json`, fitted by `python -m corpus_tools.lid.report --fit`) turns what the backends
+run so far say about each registry label (language + script: `srp_Cyrl`, `srp_Latn`) and `other` into a
+posterior; for Serbo-Croatian it also reads word markers (`corpus_tools.lid.markers`), and inside that group the
+training mix is replaced by realistic shares (language_ids/lid_priors.tsv).
 
-Cascade: lid176 runs first; py3langid runs only while the stage's best posterior is below that stage's
-`p_exit`, and lingua only while the lid176 + py3langid posterior still is. The exit thresholds are set per
-stage and per sample length (short < 200 characters, long): lingua adds accuracy on sentences, hardly on
-paragraphs (measured in language_ids/EVAL.md). Every backend reads the same fixed-size sample of the text
-(`sample_text`: up to 300 characters, three windows of a longer text), so a 100 kB page costs what a
-300-character one does, and the stacker sees text of the lengths it was fitted on. Use:
+The decision (`decide`) never lets the model overrule its backends into `other`: a text is `other` when lid.176
+is sure (>= CONFIDENT) of a non-target language and no backend is sure of a target; a target some backend is
+sure of (or that every backend run names) is kept when no backend is sure of a non-target. Otherwise the best
+label is kept when its confusable group holds its threshold of the posterior (language_ids/lid_thresholds.tsv).
+Figures, out of source: language_ids/EVAL.md. Use:
 
     lid = CombinedLid()
     result = lid.identify("Dobar dan, kako ste?")   # LidResult(label="hrv_Latn", score=..., top=[...])
@@ -32,19 +30,27 @@ from pathlib import Path
 import numpy as np
 
 from corpus_tools.errors import ConfigError
-from corpus_tools.languages import LANGUAGE_IDS, OTHER, confusable_groups, read_tsv, registry, target_codes
+from corpus_tools.languages import (LANGUAGE_IDS, OTHER, confusable_groups, macrolanguages, read_tsv, registry,
+                                    target_codes)
 from corpus_tools.lid.backends import LidBackend, get_backend, script_of
+from corpus_tools.lid.markers import bcms_markers, marker_classes
+from corpus_tools.lid.trust import Encoder, TrustModel
 
 COMBINER_FILE = LANGUAGE_IDS / "lid_combiner.json"
-VERSION = "lid_combiner_v2"
+VERSION = "lid_combiner_v3"   # v3: lid176 reads the whole text, BCMS markers; fitted by source (issue 27)
 # The sample every backend reads: texts up to SAMPLE_CHARS whole, longer ones as WINDOWS evenly spaced
 # windows (start, middle, end) cut at spaces. fastText's and py3langid's cost is linear in the length.
 SAMPLE_CHARS = 300
 WINDOWS = 3
-FEATURE_SCRIPTS = ("Latn", "Cyrl", "Grek", "Armn", "Geor")   # one-hot in the features; others: all zero
-LENGTH_BINS = (50, 100, 200)   # sample length in characters: < 50, < 100, < 200, longer
-LONG = LENGTH_BINS[-1]         # a sample this long is "long": its own exit thresholds and feature blocks
+LONG = 200                     # a sample this long is "long": its own exit thresholds and model correction
 BATCH_SIZE = 256               # texts identified together: one backend call per cascade stage
+# Backends that read the whole text (as FineWeb's LID does), instead
+# of the sample: lid.176 is cheap enough, and on a web page a 300-character sample of menus and names leaves
+# every model unsure where the whole text does not (issue 27: English news sent to `other`).
+WHOLE_TEXT = ("lid176",)
+WHOLE_CHARS = 2000   # ... up to this many characters: ~300 words decide a page; its cost is linear in the length
+# A backend "confidently names" a language when its top-1 score reaches this (fixed before measuring, issue 27).
+CONFIDENT = 0.9
 
 
 def sample_text(text: str, n: int = SAMPLE_CHARS, windows: int = WINDOWS) -> str:
@@ -94,48 +100,84 @@ class Abstain:
         return bool(post[self.members[best]].sum() >= self.min_score[best])
 
 
-class Features:
-    """The stacker's input for one cascade stage (a prefix of the backend order).
+def _targets_named(label: str) -> list[str]:
+    """The target labels a backend's label names: itself, or for a macrolanguage (`hbs_Latn`) every target of
+    its group in that script; [] for a non-target language."""
+    if label in registry():
+        return [label]
+    code, _, script = label.partition("_")
+    return [f"{c}_{script}" for c in macrolanguages().get(code, []) if f"{c}_{script}" in registry()]
 
-    Layout, in order: per backend [score of each target code (0 when outside its top 3), score mass on
-    non-target labels, top-1 score]; the same blocks again, non-zero only for a long sample (>= the last
-    LENGTH_BINS edge: a backend that is unreliable on a sentence can be trusted on a paragraph); per pair of
-    backends the product of their scores for each target code (their agreement); the script one-hot
-    (FEATURE_SCRIPTS), the length-bin one-hot, a bias.
-    """
 
-    def __init__(self, backends: tuple[str, ...], codes: list[str]):
-        self.backends = backends
-        self.codes = {c: i for i, c in enumerate(codes)}
-        self.n_codes = len(codes)
-        self.block = self.n_codes + 2                  # codes, non-target mass, top-1 score
-        self.pairs = [(i, j) for j in range(len(backends)) for i in range(j)]
-        self.scores = len(backends) * self.block
-        self.tail = 2 * self.scores + len(self.pairs) * self.n_codes
-        self.size = self.tail + len(FEATURE_SCRIPTS) + len(LENGTH_BINS) + 2
+# Backends whose top-1 score means the same on any text (lid.176's probabilities); py3langid's normalised
+# scores reach 1.0 on two words, so they vouch for a target but never alone make a text `other`.
+CALIBRATED = ("lid176",)
 
-    def vector(self, raw: dict[str, list[tuple[str, float]]], script: str, n_chars: int) -> np.ndarray:
-        x = np.zeros(self.size)
-        nonreg = self.n_codes
-        for k, b in enumerate(self.backends):
-            base = k * self.block
-            out = raw.get(b) or []
-            for label, s in out:
-                j = self.codes.get(label.split("_")[0])
-                x[base + (j if j is not None else nonreg)] += s
-            if out:
-                x[base + nonreg + 1] = out[0][1]
-        if n_chars >= LONG:
-            x[self.scores:2 * self.scores] = x[:self.scores]
-        n = self.n_codes
-        for k, (i, j) in enumerate(self.pairs):
-            base = 2 * self.scores + k * n
-            x[base:base + n] = x[i * self.block:i * self.block + n] * x[j * self.block:j * self.block + n]
-        if script in FEATURE_SCRIPTS:
-            x[self.tail + FEATURE_SCRIPTS.index(script)] = 1
-        x[self.tail + len(FEATURE_SCRIPTS) + sum(n_chars >= e for e in LENGTH_BINS)] = 1
-        x[-1] = 1
-        return x
+
+def sure_non_target(raw: dict[str, list[tuple[str, float]]]) -> bool:
+    """A calibrated backend names a specific non-target language with score >= CONFIDENT, and no backend names
+    a target that surely: the mirror of `confident_targets` (the model saw few non-target sources)."""
+    sure = any(out and out[0][1] >= CONFIDENT and not _targets_named(out[0][0])
+               for name, out in raw.items() if name in CALIBRATED)
+    return sure and not any(out and out[0][1] >= CONFIDENT and _targets_named(out[0][0]) for out in raw.values())
+
+
+def confident_targets(raw: dict[str, list[tuple[str, float]]]) -> list[str] | None:
+    """Target labels the backends vouch for, when no backend names a non-target language as surely; None
+    otherwise. A backend vouches for its top-1 label when its score reaches CONFIDENT; when two or more
+    backends ran and every one's top-1 is the same target, that target is vouched for too (three models built
+    differently agree). The stacker may not overrule either into `other`: it was fitted on few non-target
+    sources and must not invent a non-target language no backend names (issue 27)."""
+    named: list[str] = []
+    for out in raw.values():
+        if not out or out[0][1] < CONFIDENT:
+            continue
+        targets = _targets_named(out[0][0])
+        if not targets:
+            return None                             # a backend is sure of a non-target language
+        named.extend(targets)
+    tops = {out[0][0] for out in raw.values() if out}
+    if not named and len(raw) >= 2 and len(tops) == 1 and all(len(o) for o in raw.values()):
+        named = [t for t in tops if t in registry()]
+    return named or None
+
+
+@lru_cache(maxsize=1)
+def lid_priors() -> dict[str, float]:
+    """label -> relative share inside its confusable group (language_ids/lid_priors.tsv)."""
+    rows = {r["label"]: float(r["relative_share"]) for r in read_tsv(LANGUAGE_IDS / "lid_priors.tsv")}
+    unknown = set(rows) - set(registry())
+    if unknown or any(v <= 0 for v in rows.values()):
+        raise ConfigError(f"lid_priors.tsv: labels outside the registry {sorted(unknown)} or a share <= 0")
+    return rows
+
+
+def group_prior(classes: list[str], train_share: np.ndarray) -> np.ndarray:
+    """Log-adjustment per class that moves the training mix toward lid_priors.tsv inside the group of the
+    labels it names: a member the training rows over-represent (relative to the file) is made that much less
+    likely; one they under-represent is left alone, never boosted (a label the fit hardly saw, e.g. Montenegrin
+    with no source but the UDHR, must not become likely by a prior alone)."""
+    adjust = np.zeros(len(classes))
+    priors = lid_priors()
+    members = [i for i, c in enumerate(classes) if c in priors]
+    if not members:
+        return adjust
+    share = np.maximum(train_share[members], 1e-9)
+    want = np.array([priors[classes[i]] for i in members])
+    adjust[members] = np.minimum(np.log(want / want.sum()) - np.log(share / share.sum()), 0.0)
+    return adjust
+
+
+def marker_features(text: str, script: str, first: list[tuple[str, float]]) -> np.ndarray | None:
+    """The BCMS word markers of the text's first WHOLE_CHARS characters, counted only where they can matter:
+    a Latin or Cyrillic text for which the first backend's top 3 names a Serbo-Croatian language (else None,
+    which costs nothing on the other 40 languages)."""
+    if script not in ("Latn", "Cyrl") or not any(lab.split("_")[0] in _BCMS for lab, _ in first):
+        return None
+    return bcms_markers(text[:WHOLE_CHARS])
+
+
+_BCMS = {code for macro, codes in macrolanguages().items() if macro == "hbs" for code in [macro, *codes]}
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -151,6 +193,7 @@ class LidResult:
     below_threshold: bool = False                # the best class is a target its group holds too weakly
     backends_run: list[str] = field(default_factory=list)
     raw: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    rescued: bool = False                        # a backend's confident target overruled `other`
 
 
 @lru_cache(maxsize=2)
@@ -188,9 +231,9 @@ class CombinedLid:
         self.p_exit = [(p_exit, p_exit) if p_exit is not None else
                        (model["p_exit"][s]["short"], model["p_exit"][s]["long"]) for s in stages[:-1]] + [(0.0, 0.0)]
         self.classes = list(model["classes"])
-        codes = list(model["codes"])
-        self.features = [Features(self.order[:i + 1], codes) for i in range(len(self.order))]
-        self.weights = [np.asarray(model["weights"][s], dtype=np.float64) for s in stages]
+        self.encoder = Encoder(tuple(model["backends"]), self.classes, len(marker_classes()[0]))
+        self.models = [TrustModel(model["weights"][s], group_prior(self.classes, np.asarray(model["train_share"])))
+                       for s in stages]
         self.prior_weight = prior_weight
         self.abstain = Abstain(self.classes)
         self._backends: dict[str, LidBackend] = {}
@@ -222,22 +265,28 @@ class CombinedLid:
             return []
         samples = [sample_text(t) for t in texts]
         scripts = [script_of(s) for s in samples]
+        whole = [t[:WHOLE_CHARS] for t in texts]
+        markers: list[np.ndarray | None] = [None] * len(texts)
         lengths = [len(s) for s in samples]
         long = np.array(lengths) >= LONG
         priors = [self._log_prior(h) for h in hints]
+        no_prior = np.zeros(len(self.classes))
         raws: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
         post = np.zeros((len(texts), len(self.classes)))
         todo = np.arange(len(texts))
         for stage, name in enumerate(self.order):
-            outs = self.backend(name).predict_batch([samples[i] for i in todo], k=3, scripts=[scripts[i] for i in todo])
+            inputs = whole if name in WHOLE_TEXT else samples
+            outs = self.backend(name).predict_batch([inputs[i] for i in todo], k=3, scripts=[scripts[i] for i in todo])
             for i, out in zip(todo, outs):
                 raws[i][name] = out
-            X = np.array([self.features[stage].vector(raws[i], scripts[i], lengths[i]) for i in todo])
-            z = X @ self.weights[stage]
-            for row, i in enumerate(todo):
-                if priors[i] is not None:
-                    z[row] += priors[i]
-            p = softmax(z)
+                if stage == 0:
+                    markers[i] = marker_features(texts[i], scripts[i], out)
+            x = self.encoder.encode([raws[i] for i in todo], [scripts[i] for i in todo], list(long[todo]),
+                                    [markers[i] for i in todo])
+            prior = None
+            if any(priors[i] is not None for i in todo):
+                prior = np.array([priors[i] if priors[i] is not None else no_prior for i in todo])
+            p = self.models[stage].posterior(x, prior)
             post[todo] = p
             short_exit, long_exit = self.p_exit[stage]
             todo = todo[p.max(axis=1) < np.where(long[todo], long_exit, short_exit)]
@@ -258,7 +307,28 @@ class CombinedLid:
         order = np.argsort(-post)[:3]
         top = [(self.classes[i] if self.classes[i] != OTHER else self.other_label(raw), round(float(post[i]), 4))
                for i in order]
-        best = self.classes[order[0]]
-        below = best != OTHER and not self.abstain.keeps(post, order[0])
-        return LidResult(label=OTHER if below else best, score=round(float(post[order[0]]), 4), top=top,
-                         below_threshold=below, backends_run=list(raw), raw=raw)
+        best = decide(post, raw, self.classes, self.abstain)
+        if best is None:
+            below = self.classes[order[0]] != OTHER
+            return LidResult(label=OTHER, score=round(float(post[order[0]]), 4), top=top, below_threshold=below,
+                             backends_run=list(raw), raw=raw)
+        return LidResult(label=self.classes[best], score=round(float(post[best]), 4), top=top,
+                         backends_run=list(raw), raw=raw, rescued=best != order[0])
+
+
+def decide(post: np.ndarray, raw: dict[str, list[tuple[str, float]]], classes: list[str],
+           abstain: Abstain) -> int | None:
+    """The class index kept for one text, None for `other`: `other` when a calibrated backend is sure of a
+    non-target language and no backend is sure of a target (`sure_non_target`); the model's best class when
+    it is a target its confusable group holds; else, when backends vouch for targets and none is sure of a
+    non-target (`confident_targets`), the vouched-for target the model ranks highest."""
+    if sure_non_target(raw):
+        return None
+    best = int(np.argmax(post))
+    if classes[best] != OTHER and abstain.keeps(post, best):
+        return best
+    named = confident_targets(raw)
+    if not named:
+        return None
+    index = {c: i for i, c in enumerate(classes)}
+    return max((index[lab] for lab in named), key=lambda i: post[i])

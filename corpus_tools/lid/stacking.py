@@ -1,10 +1,10 @@
-"""Fitting the combined identifier's stacker: multinomial logistic regression with an L2 penalty.
+"""Fitting the combined identifier's per-language trust model (`corpus_tools.lid.trust`).
 
-    W = fit_softmax(X, y, n_classes, l2=1e-5)      # X: rows x features, y: class index per row
-    posterior = softmax(X @ W)
+    W = fit_trust(x, y, n_feat, n_classes, n_markers, l2=1e-4, l2_dev=1e-3)   # x: trust.Inputs, y: class per row
+    posterior = TrustModel(W).posterior(x)
 
 Fitting only (run by `python -m corpus_tools.lid.report --fit`, not at identification time): minimises the
-mean cross-entropy plus `l2 * ||W||^2` with scipy's L-BFGS, from zero weights, so a fit is deterministic.
+mean cross-entropy plus L2 penalties with scipy's L-BFGS, from zero weights, so a fit is deterministic.
 """
 
 from __future__ import annotations
@@ -14,22 +14,37 @@ import numpy as np
 from corpus_tools.lid.combine import softmax
 
 
-def fit_softmax(X: np.ndarray, y: np.ndarray, n_classes: int, l2: float, max_iter: int = 1000) -> np.ndarray:
+def fit_trust(x, y: np.ndarray, n_feat: int, n_classes: int, n_markers: int, l2: float, l2_dev: float,
+              max_iter: int = 500) -> dict[str, np.ndarray]:
+    """The per-language trust model (`corpus_tools.lid.trust`): mean cross-entropy plus `l2` on the shared
+    blocks and `l2_dev` on the per-language deviations and marker weights, L-BFGS from zero (deterministic)."""
     from scipy.optimize import minimize
 
-    n, p = X.shape
-    onehot = np.zeros((n, n_classes))
-    onehot[np.arange(n), y] = 1.0
+    from corpus_tools.lid.trust import BLOCKS, gradients, logits, shapes
 
-    def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        W = theta.reshape(p, n_classes)
-        Z = X @ W
-        Z -= Z.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(Z).sum(axis=1))
-        loss = -((Z * onehot).sum(axis=1) - lse).mean() + l2 * float((W ** 2).sum())
-        grad = X.T @ (softmax(Z) - onehot) / n + 2 * l2 * W
-        return loss, grad.ravel()
+    shp = shapes(n_feat, n_classes, n_markers)
+    sizes = [int(np.prod(shp[b])) for b in BLOCKS]
+    penalty = {b: (l2_dev if b in ("dev", "markers") else l2) for b in BLOCKS}
+    onehot = np.zeros((x.n, n_classes))
+    onehot[np.arange(x.n), y] = 1.0
+    other = n_classes - 1
 
-    res = minimize(loss_grad, np.zeros(p * n_classes), jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter})
-    return res.x.reshape(p, n_classes)
+    def unpack(theta):
+        out, pos = {}, 0
+        for b, size in zip(BLOCKS, sizes):
+            out[b] = theta[pos:pos + size].reshape(shp[b])
+            pos += size
+        return out
+
+    def loss_grad(theta):
+        w = unpack(theta)
+        z = logits(w, x, other)
+        z -= z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=1))
+        loss = -((z * onehot).sum(axis=1) - lse).mean() + sum(penalty[b] * float((w[b] ** 2).sum()) for b in BLOCKS)
+        G = (softmax(z) - onehot) / x.n
+        d = gradients(w, x, G, other)
+        return loss, np.concatenate([(d[b] + 2 * penalty[b] * w[b]).ravel() for b in BLOCKS])
+
+    res = minimize(loss_grad, np.zeros(sum(sizes)), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    return unpack(res.x)

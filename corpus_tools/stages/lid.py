@@ -22,7 +22,7 @@ from corpus_tools.languages import OTHER, is_target, label_for, lid176_iso639_3
 from corpus_tools.lid.combine import BATCH_SIZE, lid_thresholds
 
 STAGE = "lid"
-RULE = "lid_cascade_v2"   # v2: logistic-regression stacker per stage, confusable-group threshold
+RULE = "lid_cascade_v3"   # v3: stacker fitted by source, lid176 on the whole text, confident targets never `other`
 
 
 def lid176_path() -> Path:
@@ -78,8 +78,9 @@ class FastTextLid(DocumentStep):
 
 SHORT_CHARS = 50       # issue 12: documents under ~50 characters are flagged `short`
 MIXED_MIN_CHARS = 100  # paragraphs shorter than this are too short to disagree with confidence
-MIXED_MIN_SCORE = 0.9  # a paragraph disagrees only when the first cascade stage is this sure
+MIXED_MIN_SCORE = 0.9  # a paragraph disagrees only when lid.176 (the cascade, in paragraph mode) is this sure
 MAX_PARAGRAPHS = 20    # paragraph checks are capped so one long page cannot stall a worker
+CHECK_CHARS = 300      # outside paragraph mode, lid.176 reads a paragraph's first 300 characters to disagree
 
 
 @lru_cache(maxsize=1)
@@ -106,7 +107,8 @@ class CascadeLid(DocumentStep):
       close calls between related languages).
     Flags in `lang_flags`: `short` (< 50 chars), `mixed` (a confident paragraph disagrees with the
     document label), `below_threshold` (its confusable group holds less of the posterior than
-    language_ids/lid_thresholds.tsv asks).
+    language_ids/lid_thresholds.tsv asks), `backend_confident` (the stacker doubted, but a backend named this
+    target with score >= 0.9 and none a non-target as surely: `corpus_tools.lid.combine.decide`).
     """
 
     name = "CascadeLid"
@@ -121,7 +123,6 @@ class CascadeLid(DocumentStep):
         self.prior_weight = prior_weight
         lid_thresholds()  # fail at start-up on a bad data file, not on the first document
         self._lid = None
-        self._quick = None
 
     @property
     def lid(self):
@@ -143,16 +144,14 @@ class CascadeLid(DocumentStep):
             out.extend(cctld_languages().get(doc.metadata["domain"].rsplit(".", 1)[-1].lower(), []))
         return out
 
-    @property
-    def quick(self):
-        """The first cascade stage alone (all stages in paragraph mode): cheap, and enough to disagree."""
-        from corpus_tools.lid.combine import CombinedLid
-
+    def paragraph_labels(self, paras: list[str]) -> list[tuple[str, float]]:
+        """(label, score) per paragraph: in paragraph mode the whole cascade (its labels are stored); else
+        lid.176's own top answer, which is enough to disagree with the document and costs one fastText call
+        per batch (the stacker per paragraph cost more than the document's own identification)."""
         if self.paragraph_mode:
-            return self.lid
-        if self._quick is None:
-            self._quick = CombinedLid(backends=self.lid.order[:1])
-        return self._quick
+            return [(c.label, c.score) for c in self.lid.identify_batch(paras)]
+        outs = self.lid.backend("lid176").predict_batch([p[:CHECK_CHARS] for p in paras], k=1)
+        return [out[0] if out else (OTHER, 0.0) for out in outs]
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         """Documents are identified BATCH_SIZE at a time (`CombinedLid.identify_batch`), and passed on in
@@ -175,7 +174,7 @@ class CascadeLid(DocumentStep):
             results = self.lid.identify_batch(texts, [self.hints(d) for d in live])
             paras = [[p for p in paragraphs(t) if len(p) >= MIXED_MIN_CHARS][:MAX_PARAGRAPHS] if "\n" in t else []
                      for t in texts]
-            flat = self.quick.identify_batch([p for ps in paras for p in ps]) if any(paras) else []
+            flat = self.paragraph_labels([p for ps in paras for p in ps]) if any(paras) else []
             for doc, r, ps in zip(live, results, paras):
                 checked, flat = flat[:len(ps)], flat[len(ps):]
                 self.annotate(doc, r, [(p, c) for p, c in zip(ps, checked)])
@@ -187,20 +186,23 @@ class CascadeLid(DocumentStep):
         text = doc.text or ""
         # mixed: confident disagreement over at least a fifth of the checked text
         total = sum(len(p) for p, _ in checked)
-        disagree = sum(len(p) for p, c in checked if c.label != r.label and c.score >= MIXED_MIN_SCORE)
+        disagree = sum(len(p) for p, (label, score) in checked if label != r.label and score >= MIXED_MIN_SCORE)
         mixed = bool(total) and disagree >= 0.2 * total
         flags = []
         if len(text.strip()) < SHORT_CHARS:
             flags.append("short")
         if mixed:
             flags.append("mixed")
+        if r.rescued:
+            flags.append("backend_confident")   # a backend's confident target overruled the stacker's doubt
         if self.paragraph_mode:
-            doc.metadata["lang_paragraphs"] = [{"label": c.label, "score": c.score, "n_chars": len(p)}
-                                               for p, c in checked]
+            doc.metadata["lang_paragraphs"] = [{"label": label, "score": score, "n_chars": len(p)}
+                                               for p, (label, score) in checked]
         doc.metadata["lang_top"] = [{"label": lab, "score": s} for lab, s in r.top]
         doc.metadata["lang_score"] = r.score
         evidence = {"label": r.top[0][0], "score": r.score, "top": [[lab, s] for lab, s in r.top],
-                    "backends": r.backends_run}
+                    "backends": r.backends_run,
+                    "backend_top": {b: [out[0][0], round(out[0][1], 4)] for b, out in r.raw.items() if out}}
         if r.below_threshold:
             flags.append("below_threshold")
             evidence["threshold"] = lid_thresholds()[r.top[0][0]]

@@ -19,7 +19,7 @@ def test_stages_lists_every_stage_with_parameters_and_versions():
     assert "gopher_quality_v1" in rows["quality"]["versions"]["rules"]
     assert rows["rights"]["versions"]["policy"] == "rights-policy-v2"
     assert "minhash_v1" in rows["dedup"]["versions"]["rules"]
-    assert rows["lid"]["versions"]["rules"] == ["lid_cascade_v2"]
+    assert rows["lid"]["versions"]["rules"] == ["lid_cascade_v3"]
     params = {p["name"]: p for p in rows["pii"]["params"]}
     from corpus_tools.stages.pii import PiiMasker
 

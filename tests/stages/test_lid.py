@@ -30,9 +30,12 @@ def test_target_document_gets_label_score_top3_and_no_flags():
 def test_non_target_goes_to_the_ledger_with_scores_not_text():
     doc = run(CascadeLid(), JA)
     ex = doc.metadata[EXCLUSION_KEY]
-    assert ex["stage"] == "lid" and ex["reason"] == "non_target_language" and ex["rule"] == "lid_cascade_v2"
+    assert ex["stage"] == "lid" and ex["reason"] == "non_target_language" and ex["rule"] == "lid_cascade_v3"
     evidence = json.loads(ex["evidence"])
     assert evidence["score"] > 0.5 and evidence["top"] and evidence["backends"][0] == "lid176"
+    # every backend that ran names its own top label in the evidence
+    assert set(evidence["backend_top"]) == set(evidence["backends"])
+    assert evidence["backend_top"]["lid176"][0] == "jpn_Jpan"
     assert JA[:10] not in ex["evidence"]
 
 
