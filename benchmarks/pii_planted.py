@@ -8,6 +8,7 @@ sentence frames; nothing is downloaded. Each item: (set, lang, url, text, start,
 from __future__ import annotations
 
 import random
+import re
 
 import phonenumbers
 
@@ -161,4 +162,119 @@ def planted_numbers(per_format: int = 25, seed: int = 26) -> list[tuple]:
             for value in [1_234_567, 394_000] + [rng.randint(1_000, 99_999_999) for _ in range(per_format)] \
                     + [rng.randint(1, 999) * 1_000_000 for _ in range(5)]:
                 add(_group(value, sep), "count", count_frame)
+    return items
+
+
+# IBAN BBAN layouts (SWIFT IBAN registry): n digits, a capital letters, c letters or digits; the length of the
+# whole IBAN is checked against corpus_tools.stages.pii.IBAN_LENGTHS when the set is built
+BBAN = {
+    "AT": "16n", "BE": "12n", "BG": "4a6n8c", "HR": "17n", "CY": "8n16c", "CZ": "20n", "DK": "14n", "EE": "16n",
+    "FI": "14n", "FR": "10n11c2n", "DE": "18n", "GR": "7n16c", "HU": "24n", "IE": "4a14n", "IT": "1a10n12c",
+    "LV": "4a13c", "LT": "16n", "LU": "3n13c", "MT": "4a5n18c", "NL": "4a10n", "PL": "24n", "PT": "21n",
+    "RO": "4a16c", "SK": "20n", "SI": "15n", "ES": "20n", "SE": "20n",
+    "AL": "8n16c", "BA": "16n", "ME": "18n", "MK": "3n10c2n", "RS": "18n", "TR": "6n16c", "UA": "6n19c",
+    "GE": "2a16n", "NO": "11n", "IS": "22n", "CH": "5n12c", "LI": "5n12c",
+}
+# country: (page language, sentence with "IBAN", sentence with the language's usual account label); {x} the
+# IBAN. Our own sentences.
+IBAN_FRAMES = {
+    "AT": ("deu_Latn", "Spenden bitte auf IBAN: {x}, Verwendungszweck Jahresbeitrag.", "Kontonummer {x} bei der Raiffeisenbank."),
+    "BE": ("nld_Latn", "Stort het bedrag op IBAN {x} voor 1 maart.", "Rekeningnummer: {x} (vzw De Schakel)."),
+    "BG": ("bul_Cyrl", "Дарения по сметка IBAN: {x}, основание дарение.", "Банкова сметка {x} в лева."),
+    "HR": ("hrv_Latn", "Uplate na IBAN: {x}, poziv na broj 2024.", "Broj računa {x} otvoren je u Zagrebu."),
+    "CY": ("ell_Grek", "Καταθέσεις στον IBAN: {x} με την ένδειξη συνδρομή.", "Αριθμός λογαριασμού {x} στην Τράπεζα Κύπρου."),
+    "CZ": ("ces_Latn", "Platbu pošlete na IBAN: {x} do konce měsíce.", "Číslo účtu {x} vede naše banka."),
+    "DK": ("dan_Latn", "Indbetal på IBAN: {x} senest fredag.", "Kontonummer {x} i Danske Bank."),
+    "EE": ("est_Latn", "Annetused IBAN: {x}, selgitus liikmemaks.", "Arveldusarve {x} on Swedbankis."),
+    "FI": ("fin_Latn", "Maksu tilille IBAN: {x} eräpäivään mennessä.", "Tilinumero {x}, viitenumero 1232."),
+    "FR": ("fra_Latn", "Virement sur l'IBAN : {x} avant le 15 mars.", "Numéro de compte {x} au Crédit Agricole."),
+    "DE": ("deu_Latn", "Überweisung bitte an IBAN: {x}, Betreff Mitgliedsbeitrag.", "Bankverbindung: Kontonummer {x} bei der Sparkasse."),
+    "GR": ("ell_Grek", "Καταθέσεις στον IBAN: {x} έως την Παρασκευή.", "Αριθμός λογαριασμού {x} στην Εθνική Τράπεζα."),
+    "HU": ("hun_Latn", "Az összeget az IBAN: {x} számlára utalja.", "Bankszámlaszám {x}, közlemény: tagdíj."),
+    "IE": ("eng_Latn", "Please pay by transfer to IBAN: {x} before Friday.", "Account number {x} with Bank of Ireland."),
+    "IT": ("ita_Latn", "Bonifico sull'IBAN: {x} entro fine mese.", "Conto corrente {x} presso la banca."),
+    "LV": ("lav_Latn", "Ziedojumus pārskaitiet uz IBAN: {x} līdz piektdienai.", "Konta numurs {x} Swedbank."),
+    "LT": ("lit_Latn", "Mokestį pervesti į IBAN: {x} iki mėnesio pabaigos.", "Sąskaitos numeris {x} banke."),
+    "LU": ("fra_Latn", "Paiement par virement, IBAN : {x}, communication cotisation.", "Compte bancaire {x} auprès de la BCEE."),
+    "MT": ("mlt_Latn", "Ħallas bit-trasferiment lill-IBAN: {x} qabel il-Ġimgħa.", "In-numru tal-kont {x} mal-bank."),
+    "NL": ("nld_Latn", "Maak het bedrag over naar IBAN: {x} o.v.v. uw naam.", "Rekeningnummer {x} t.n.v. Stichting Vrienden."),
+    "PL": ("pol_Latn", "Wpłaty na IBAN: {x} do końca miesiąca.", "Numer konta {x} w banku PKO."),
+    "PT": ("por_Latn", "Transferência para o IBAN: {x} até sexta-feira.", "NIB / conta {x} na Caixa Geral."),
+    "RO": ("ron_Latn", "Plata se face în contul IBAN: {x} până vineri.", "Cont bancar {x} deschis la BCR."),
+    "SK": ("slk_Latn", "Platbu pošlite na IBAN: {x} do konca mesiaca.", "Číslo účtu {x} vo Všeobecnej úverovej banke."),
+    "SI": ("slv_Latn", "Nakazilo na IBAN: {x}, sklic 00 2024.", "Transakcijski račun {x} pri NLB."),
+    "ES": ("spa_Latn", "Transferencia a la cuenta IBAN: {x} antes del viernes.", "Número de cuenta {x} en el banco."),
+    "SE": ("swe_Latn", "Betala till IBAN: {x} senast fredag.", "Kontonummer {x} hos Swedbank."),
+    "AL": ("sqi_Latn", "Pagesa bëhet në IBAN: {x} deri të premten.", "Numri i llogarisë {x} në bankë."),
+    "BA": ("bos_Latn", "Uplate na IBAN: {x} do kraja mjeseca.", "Broj računa {x} kod banke u Sarajevu."),
+    "ME": ("cnr_Latn", "Uplate na IBAN: {x} do petka.", "Žiro račun {x} kod banke u Podgorici."),
+    "MK": ("mkd_Cyrl", "Уплата на IBAN: {x} до крајот на месецот.", "Жиро сметка {x} во банка."),
+    "RS": ("srp_Cyrl", "Уплата на IBAN: {x} до петка.", "Број рачуна {x} у банци."),
+    "TR": ("tur_Latn", "Bağışlar için IBAN: {x} hesabına gönderin.", "Hesap numarası {x} Ziraat Bankası."),
+    "UA": ("ukr_Cyrl", "Оплата на рахунок IBAN: {x} до п'ятниці.", "Номер рахунку {x} у ПриватБанку."),
+    "GE": ("kat_Geor", "გადარიცხვა IBAN: {x} პარასკევამდე.", "ანგარიშის ნომერი {x} ბანკში."),
+    "NO": ("nob_Latn", "Betal til IBAN: {x} innen fredag.", "Kontonummer {x} i DNB."),
+    "IS": ("isl_Latn", "Greiðið inn á IBAN: {x} fyrir föstudag.", "Reikningsnúmer {x} hjá Landsbankanum."),
+    "CH": ("deu_Latn", "Einzahlung auf IBAN: {x}, Vermerk Jahresbeitrag.", "Konto-Nr. {x} bei der Kantonalbank."),
+    "LI": ("deu_Latn", "Überweisung an IBAN: {x} bis Ende Monat.", "Kontonummer {x} bei der Landesbank."),
+}
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _bban(layout: str, rng: random.Random) -> str:
+    out = []
+    for count, kind in re.findall(r"(\d+)([nac])", layout):
+        for _ in range(int(count)):
+            # c fields are mostly digits in practice (account numbers), with an occasional letter
+            pool = {"n": _ALNUM[:10], "a": _ALNUM[10:], "c": _ALNUM if rng.random() < 0.15 else _ALNUM[:10]}[kind]
+            out.append(rng.choice(pool))
+    return "".join(out)
+
+
+def iban_check(country: str, bban: str) -> str:
+    """The two ISO 13616 check digits: 98 - (BBAN + country + '00' as a number) mod 97."""
+    digits = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    return f"{98 - int(digits) % 97:02d}"
+
+
+def printed(compact: str) -> str:
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+def planted_ibans(per_country: int = 3, seed: int = 26) -> list[tuple]:
+    """Valid IBANs of every EU country and of the candidate and EEA countries that use IBAN (random BBANs in the
+    country's layout, check digits computed), compact and printed in groups of four, after `IBAN:` and after the
+    language's account label; and IBAN-like strings that are not IBANs: wrong check digits, one character short,
+    an order number `DE-2021-0042`, a product code `DE12-4711-A`. Set names `iban:FORM` and `iban_neg:KIND`."""
+    from corpus_tools.stages.pii import IBAN_LENGTHS
+
+    rng = random.Random(seed)
+    items = []
+    for country, (lang, with_iban, with_label) in IBAN_FRAMES.items():
+        url = cctld_url(country)
+
+        def add(set_name, value, kind, frame):
+            items.append((set_name,) + _fill(frame, "x", value, lang, url, set_name, kind)[1:])
+
+        for _ in range(per_country):
+            bban = _bban(BBAN[country], rng)
+            compact = country + iban_check(country, bban) + bban
+            if len(compact) != IBAN_LENGTHS[country]:
+                raise ValueError(f"BBAN layout of {country} gives {len(compact)} characters, the registry says "
+                                 f"{IBAN_LENGTHS[country]}: fix BBAN[{country!r}]")
+            for frame in (with_iban, with_label):
+                add("iban:compact", compact, "iban", frame)
+                add("iban:printed", printed(compact), "iban", frame)
+            wrong = country + f"{(int(compact[2:4]) + rng.randint(1, 96)) % 97 + 2:02d}"[-2:] + bban
+            if wrong[2:4] == compact[2:4]:  # only 97 check values exist; step once more
+                wrong = country + f"{(int(compact[2:4]) % 97) + 1:02d}" + bban
+            add("iban_neg:wrong_check", printed(wrong), "iban_wrong_check", with_iban)
+            add("iban_neg:wrong_check", wrong, "iban_wrong_check", with_label)
+            add("iban_neg:too_short", printed(compact[:-1]), "iban_short", with_iban)
+            add("iban_neg:too_short", compact[:-1], "iban_short", with_label)
+        year = rng.randint(2015, 2025)
+        add("iban_neg:order_no", f"{country}-{year}-{rng.randint(1, 9999):04d}", "order_no", with_label)
+        add("iban_neg:product_code", f"{country}{rng.randint(10, 99)}-{rng.randint(1000, 9999)}-"
+            f"{rng.choice(_ALNUM[10:])}", "product_code", with_label)
+        add("iban_neg:product_code", f"{country}{rng.randint(10, 99)} {_bban('4a4n', rng)}", "product_code", with_label)
     return items

@@ -50,6 +50,9 @@ EMAIL = re.compile(r"(?<![\w.%+@-])[\w.%+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
 IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?![\w:])")
 IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}")
+# the head of an IBAN-shaped string right before a phone candidate: its digits are the rest of a (mistyped)
+# IBAN, not a phone (`NL56 IGEH 0115 6166 39` has a wrong checksum; `0115 616639` is a Dutch number)
+IBAN_HEAD = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){0,7} ?$")
 
 # SWIFT IBAN registry (release 99, 2024): total IBAN length per country
 IBAN_LENGTHS = {
@@ -191,6 +194,8 @@ def _phone_spans(text: str, lang: str | None, url: str | None) -> list[tuple[int
         for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID, max_tries=1000):
             shape = number_shape(m.raw_string)
             if any(m.start < e and s < m.end for s, e in spans) or shape not in (None, "spaced_count"):
+                continue
+            if IBAN_HEAD.search(text[max(0, m.start - 40):m.start]):
                 continue
             head = m.raw_string.lstrip("(")
             left = text[max(0, m.start - LABEL_WINDOW):m.start].rsplit("\n", 1)[-1]

@@ -59,6 +59,8 @@ NEAR_MISSES = [
                  "203.0.113.9, 2001:db8::1, fe80::1 and ::1. MAC 00:1A:2B:3C:4D:5E, std::vector, ratio 3:2:1."),
     ("eng_Latn", "Invalid IBAN DE89 3704 0044 0532 0130 01 and GB82 WEST 1234 5698 7654 3 (too short); "
                  "fictional UK number 07700 900123; ISBN 0-306-40615-2; version v1.2.3.4."),
+    # a mistyped IBAN (wrong check digits) whose tail `0115 6166 39` reads as a Dutch phone number
+    ("nld_Latn", "Maak het bedrag over naar IBAN: NL56 IGEH 0115 6166 39 o.v.v. uw naam."),
     ("fra_Latn", "Le 14/07/1789, à 15 h 30 ; article L. 121-1 ; 3,14159 ; code postal 75001."),
 ]
 
