@@ -162,6 +162,8 @@ class PhaseProgress:
         self._final: dict[int, int] = {}  # completed ranks' counts, read once from stats/<rank>.json
         self._stale: dict[str, float] = {}  # progress files an earlier attempt left: url -> its `started`
         self._samples: deque[tuple[float, int]] = deque()
+        self.start = time.time()
+        self._base = self._done_at_start = 0   # set again by __enter__ for a resumed phase
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 

@@ -72,7 +72,7 @@ def test_progress_reads_ray_markers(ray_cluster, tmp_path):
     assert "Processing done" not in result.stderr and "INFO" not in result.stderr  # workers stay quiet
     progress = PhaseProgress("docs", str(out / "logs" / "docs"), 2, enabled=False)
     progress.start = 0
-    assert progress.line().startswith("docs: 2/2 tasks · 82 docs")
+    assert progress.line().startswith("docs: 2/2 tasks · 82 records")
 
 
 def test_kill_9_a_worker_mid_run_then_rerun_is_identical(ray_cluster, ray_reference):
