@@ -121,7 +121,6 @@ KILL_INPUTS = [WARC_DEV / "udhr-european-000.warc.gz", WARC_REAL / "dolma", HOST
 
 
 def _corpus(out, *extra):
-    import sys
 
     args = [str(ROOT / ".venv" / "bin" / "corpus"), "run", "eu_web", "--output", str(out), "--no-report", *extra]
     for path in KILL_INPUTS:

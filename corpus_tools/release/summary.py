@@ -144,7 +144,6 @@ def compute_summary(con, inputs: list[dict], release_meta: dict) -> dict:
                                       "publisher": key[4], "warc_files": 0})
         c["warc_files"] += 1
     excluded = _by(con, "SELECT stage || '/' || reason, count(*) FROM exclusions GROUP BY 1 ORDER BY 1")
-    cols = _columns(con, "documents")
     kept_signals, excluded_signals = optout_signals(con)
     eligible = _by(con, "SELECT CASE WHEN train_eligible THEN 'true' WHEN NOT train_eligible THEN 'false' ELSE 'unknown' END, count(*) "
                         "FROM documents GROUP BY 1 ORDER BY 1")

@@ -11,7 +11,6 @@ fault-isolation backstop (`processing_error`). 60 examples, a few seconds.
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from datatrove.data import Document
