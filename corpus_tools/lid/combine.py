@@ -142,6 +142,9 @@ def confident_targets(raw: dict[str, list[tuple[str, float]]]) -> list[str] | No
     return named or None
 
 
+MAX_PRIOR_BOOST = 4.0   # the most a group prior may raise a label the training rows under-represent
+
+
 @lru_cache(maxsize=1)
 def lid_priors() -> dict[str, float]:
     """label -> relative share inside its confusable group (language_ids/lid_priors.tsv)."""
@@ -155,8 +158,8 @@ def lid_priors() -> dict[str, float]:
 def group_prior(classes: list[str], train_share: np.ndarray) -> np.ndarray:
     """Log-adjustment per class that moves the training mix toward lid_priors.tsv inside the group of the
     labels it names: a member the training rows over-represent (relative to the file) is made that much less
-    likely; one they under-represent is left alone, never boosted (a label the fit hardly saw, e.g. Montenegrin
-    with no source but the UDHR, must not become likely by a prior alone)."""
+    likely; one they under-represent is made at most MAX_PRIOR_BOOST times likelier (a label the fit hardly
+    saw, e.g. Montenegrin with no source but the UDHR, must not become likely by a prior alone)."""
     adjust = np.zeros(len(classes))
     priors = lid_priors()
     members = [i for i, c in enumerate(classes) if c in priors]
@@ -164,7 +167,7 @@ def group_prior(classes: list[str], train_share: np.ndarray) -> np.ndarray:
         return adjust
     share = np.maximum(train_share[members], 1e-9)
     want = np.array([priors[classes[i]] for i in members])
-    adjust[members] = np.minimum(np.log(want / want.sum()) - np.log(share / share.sum()), 0.0)
+    adjust[members] = np.minimum(np.log(want / want.sum()) - np.log(share / share.sum()), np.log(MAX_PRIOR_BOOST))
     return adjust
 
 

@@ -362,7 +362,7 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              "macrolanguage answer covering it, the script match — weighted by shared weights plus a penalised "
              "per-language deviation; Serbo-Croatian word markers; `other` from the mass on non-target labels) gives "
              "a posterior over the registry labels and `other`; inside the Serbo-Croatian group the training mix is "
-             "replaced by `language_ids/lid_priors.tsv` (only ever lowering an over-represented label); the cascade "
+             "replaced by `language_ids/lid_priors.tsv` (an under-represented label raised at most 4x); the cascade "
              "stops once the posterior reaches the stage's exit threshold (short / long sample: "
              + "; ".join(f"after {s} {v['short']} / {v['long']}" for s, v in p_exit.items()) + f"); the best "
              f"label is kept when its confusable group holds >= {MIN_GROUP_POSTERIOR} of the posterior. `decide` "
@@ -434,19 +434,28 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fit", action="store_true", help="refit language_ids/lid_combiner.json on all dev sources")
     ap.add_argument("--data", default=str(DATA), help=f"folder with the dev sets ({', '.join(SOURCES)})")
     ap.add_argument("--no-web", action="store_true", help="skip the web-document agreement check")
+    ap.add_argument("--reuse-fits", action="store_true",
+                    help="reuse the leave-one-source-out fits of the last run (build/lid-cache/loso-weights.json): "
+                         "re-evaluate after editing priors, thresholds or rules without refitting")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     datasets = [load(Path(args.data) / f) for f in SOURCES]
-    fitted = {d["name"]: fit(datasets, d["name"]) for d in datasets}
-    CACHE.mkdir(parents=True, exist_ok=True)
-    (CACHE / "loso-weights.json").write_text(json.dumps(
-        {n: {st: (w.tolist() if isinstance(w, np.ndarray) else {b: v.tolist() for b, v in w.items()})
-             for st, w in W.items()} for n, W in fitted.items()}), encoding="utf-8")
+    saved = CACHE / "loso-weights.json"
+    if args.reuse_fits and saved.exists():
+        fitted = {n: {st: (np.asarray(w) if st == "train_share" else {b: np.asarray(v) for b, v in w.items()})
+                      for st, w in W.items()} for n, W in json.loads(saved.read_text(encoding="utf-8")).items()}
+    else:
+        fitted = {d["name"]: fit(datasets, d["name"]) for d in datasets}
+        CACHE.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(
+            {n: {st: (w.tolist() if isinstance(w, np.ndarray) else {b: v.tolist() for b, v in w.items()})
+                 for st, w in W.items()} for n, W in fitted.items()}), encoding="utf-8")
     comb = combined_by_source(datasets, P_EXIT, fitted=fitted)
     if args.fit:
         model = to_json(fit(datasets, None), datasets, P_EXIT)
         COMBINER_FILE.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
         load_combiner.cache_clear()
+    if args.fit or args.reuse_fits:
         write_thresholds(datasets, comb)
     res = evaluate_all(datasets, comb)
     prior_rows = measure_priors(datasets, fitted)
