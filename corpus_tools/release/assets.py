@@ -87,8 +87,18 @@ def pipeline_config(output: str) -> dict:
             for root in roots:
                 text = text.replace(json.dumps(root)[1:-1], "${OUT}")
             ex = json.loads(text)
-            config[phase] = {"pipeline": ex.get("pipeline", []), "tasks": ex.get("world_size") or ex.get("tasks")}
+            config[phase] = {"pipeline": _public(ex.get("pipeline", [])), "tasks": ex.get("world_size") or ex.get("tasks")}
     return dict(sorted(config.items()))
+
+
+def _public(obj):
+    """A serialised step without its private attributes (`_edges`: a cache filled while the phase plans, so
+    whether it is filled when executor.json is written depends on timing, not on the configuration)."""
+    if isinstance(obj, dict):
+        return {k: _public(v) for k, v in obj.items() if not str(k).startswith("_")}
+    if isinstance(obj, list):
+        return [_public(v) for v in obj]
+    return obj
 
 
 def config_sha256(config: dict) -> str:
