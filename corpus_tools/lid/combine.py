@@ -175,17 +175,15 @@ def marker_features(text: str, script: str, first: list[tuple[str, float]]) -> n
     """The BCMS word markers of the text's first WHOLE_CHARS characters, counted only where they can matter:
     a Latin or Cyrillic text for which the first backend's top 3 names a Serbo-Croatian language (else None,
     which costs nothing on the other 40 languages)."""
-    if script not in ("Latn", "Cyrl") or not any(lab.split("_")[0] in _BCMS for lab, _ in first):
+    if script not in ("Latn", "Cyrl") or not any(lab.split("_")[0] in _bcms_codes() for lab, _ in first):
         return None
     return bcms_markers(text[:WHOLE_CHARS])
 
 
-_BCMS = {code for macro, codes in macrolanguages().items() if macro == "hbs" for code in [macro, *codes]}
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+@lru_cache(maxsize=1)
+def _bcms_codes() -> set[str]:
+    """Serbo-Croatian (`hbs`) and the target codes it covers: the languages the word markers separate."""
+    return {"hbs", *macrolanguages().get("hbs", [])}
 
 
 @dataclass
@@ -235,8 +233,8 @@ class CombinedLid:
                        (model["p_exit"][s]["short"], model["p_exit"][s]["long"]) for s in stages[:-1]] + [(0.0, 0.0)]
         self.classes = list(model["classes"])
         self.encoder = Encoder(tuple(model["backends"]), self.classes, len(marker_classes()[0]))
-        self.models = [TrustModel(model["weights"][s], group_prior(self.classes, np.asarray(model["train_share"])))
-                       for s in stages]
+        adjust = group_prior(self.classes, np.asarray(model["train_share"]))
+        self.models = [TrustModel(model["weights"][s], adjust) for s in stages]
         self.prior_weight = prior_weight
         self.abstain = Abstain(self.classes)
         self._backends: dict[str, LidBackend] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus_tools.lid.combine import softmax
+from corpus_tools.lid.trust import softmax
 
 
 def fit_trust(x, y: np.ndarray, n_feat: int, n_classes: int, n_markers: int, l2: float, l2_dev: float,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus_tools.languages import OTHER, macrolanguages, registry
+from corpus_tools.languages import OTHER, macrolanguages
 
 PER_BACKEND = 3        # score of the class, class is the top-1, macrolanguage score covering the class
 
@@ -114,6 +114,11 @@ class Encoder:
                       np.array(val, dtype=np.float64), script, np.array(long, dtype=np.float64), mk, other)
 
 
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 BLOCKS = ("shared", "long", "dev", "markers", "other", "bias")
 
 
@@ -168,9 +173,4 @@ class TrustModel:
             z = z + self.adjust
         if prior is not None:
             z = z + prior
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
-
-def known_classes() -> list[str]:
-    return list(registry()) + [OTHER]
+        return softmax(z)

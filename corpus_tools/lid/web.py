@@ -14,6 +14,7 @@ Extracted texts are cached under build/lid-cache/ (keyed by the input files' nam
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 import hashlib
 import json
 from pathlib import Path
@@ -110,22 +111,13 @@ def agreement_markdown(inputs: list[Path] | None = None) -> list[str]:
              f"extracted by the pipeline's extractor: {res['pages']} pages; all three backends agree on a target "
              f"language for the whole text of {res['with_gold']}; the combined identifier (as the pipeline runs it) "
              f"agrees on **{res['agree']} of {res['with_gold']} ({pct:.1f} %)**.", ""]
-    by_lang: dict[str, int] = {}
-    for r in res["rows"]:
-        if r["gold"]:
-            by_lang[r["gold"]] = by_lang.get(r["gold"], 0) + 1
-    lines.append("Gold pages per language: " + ", ".join(f"{k} {v}" for k, v in sorted(by_lang.items(), key=lambda x: -x[1])))
+    by_lang = Counter(r["gold"] for r in res["rows"] if r["gold"])
+    lines.append("Gold pages per language: " + ", ".join(f"{k} {v}" for k, v in by_lang.most_common()))
     if misses:
         lines += ["", "Disagreements with the consensus:", "", "| url | consensus | combined |", "|---|---|---|"]
         lines += [f"| {r['url']} | {r['gold']} | {r['combined']} ({r['score']}) |" for r in misses]
     split = [r for r in res["rows"] if not r["gold"]]
     lines += ["", f"Pages without consensus (not scored): {len(split)}; the combined label on them: " +
-              ", ".join(f"{k} {v}" for k, v in sorted(_count(r["combined"] for r in split).items(), key=lambda x: -x[1]))]
+              ", ".join(f"{k} {v}" for k, v in Counter(r["combined"] for r in split).most_common())]
     return lines
 
-
-def _count(items) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for x in items:
-        out[x] = out.get(x, 0) + 1
-    return out
