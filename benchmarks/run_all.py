@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["warc_read", "extraction_quality", "lid_speed", "lid_web_speed", "rights_signals", "quality_cost", "quality_compare", "fairness",
-         "dedup_quality", "pii_precision", "restage_speed", "train_speed", "ray_scaling", "e2e", "dedup_scale"]
+         "dedup_quality", "pii_precision", "restage_speed", "report_speed", "train_speed", "ray_scaling", "e2e", "dedup_scale"]
 
 
 def main(names: list[str]) -> int:
