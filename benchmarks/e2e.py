@@ -68,8 +68,8 @@ def run_fineweb(input_dir: str, out: str) -> None:
     from datatrove.utils.typeshelper import Languages
     from tldextract import TLDExtract
 
-    from corpus_tools.executors import quiet_driver_logs
-    from corpus_tools.stages.lid import lid176_path
+    from corpus_tools.run.executors import quiet_driver_logs
+    from corpus_tools.lid.backends import lid176_path
 
     class BundledFT176(FT176LID):
         @property
@@ -134,8 +134,9 @@ def _cpu() -> float:
 def step_cpu(input_dir: str, out: str) -> None:
     """CPU seconds of each docs-phase step of eu_web, cold then warm (the step timers are wall clock, which
     other load on a shared machine inflates): the recipe's own docs steps, fed one step after another."""
-    from corpus_tools import storage
-    from corpus_tools.run import RunOptions, load_recipe
+    from corpus_tools.core import storage
+    from corpus_tools.core.recipe import RunOptions
+    from corpus_tools.run.driver import load_recipe
 
     opts = RunOptions(inputs=[input_dir], output=out, files=storage.expand_inputs([input_dir]), run_id="e2e")
     result = {}
@@ -208,7 +209,7 @@ def stage_split(out: Path) -> dict[str, float]:
 
 def crawl_dir(large: int = 0) -> Path:
     from benchmarks.e2e_crawl import ensure
-    from corpus_tools.storage import cache_dir
+    from corpus_tools.core.storage import cache_dir
 
     return ensure(cache_dir() / "e2e" / (f"large-{large}" if large else "real-pages"), large)
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import write_section  # noqa: E402
-from corpus_tools.languages import eval_code  # noqa: E402
+from corpus_tools.core.languages import eval_code  # noqa: E402
 from corpus_tools.lid.combine import BATCH_SIZE, CombinedLid, sample_text  # noqa: E402
 from corpus_tools.lid.evaluate import read_dev  # noqa: E402
 

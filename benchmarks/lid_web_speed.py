@@ -4,7 +4,7 @@
 
 1. The pipeline's `CascadeLid` step (`process_batch`, batches of 256, paragraph check included) over the
    extracted text of every HTML page in ../shared/data/warc/ and the scrapinghub benchmark
-   (`corpus_tools.lid.web.extracted_pages`), one process: documents per CPU second (= per core), best of 3
+   (`corpus_tools.cli.lid_web.extracted_pages`), one process: documents per CPU second (= per core), best of 3
    passes, against lid176 alone on the whole text (the FineWeb-style single-model baseline) in the same run.
 2. A real `corpus run eu_web` over ../shared/data/warc/dev and ../shared/data/warc/real (one worker,
    `--no-report`): every docs-phase step's own CPU timer, and CascadeLid's share.
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import write_section  # noqa: E402
-from corpus_tools.lid.web import SHARED, extracted_pages  # noqa: E402
+from corpus_tools.cli.lid_web import SHARED, extracted_pages  # noqa: E402
 
 
 def cpu_rate(fn, items, repeat: int = 3) -> float:

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import write_section  # noqa: E402
 from benchmarks.pii_planted import planted_ibans, planted_numbers, planted_phones  # noqa: E402
-from corpus_tools.stages.pii import PiiMasker, find_pii, iban_valid, number_shape  # noqa: E402
+from corpus_tools.stages.pii import PiiDensityRule, find_pii, iban_valid, number_shape  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 LABELLED = ROOT / "benchmarks" / "data" / "pii_labelled.tsv"
@@ -55,8 +55,8 @@ def load_pages() -> list[dict]:
     """Every real page our extractor keeps: source, split, url, lang, text."""
     from datatrove.data import Document
 
-    from corpus_tools import storage
-    from corpus_tools.document import EXCLUSION_KEY, is_excluded
+    from corpus_tools.core import storage
+    from corpus_tools.core.document import EXCLUSION_KEY, is_excluded
     from corpus_tools.readers.warc import WarcRecordReader
     from corpus_tools.stages.extract import TrafilaturaExtractor
     from corpus_tools.stages.lid import CascadeLid
@@ -75,7 +75,7 @@ def load_pages() -> list[dict]:
     pages = []
     for folder in ("dev", "real"):
         files = storage.expand_inputs([str(DATA / "warc" / folder)])
-        for d in run([WarcRecordReader(files), HtmlSignals(), TrafilaturaExtractor(), CascadeLid(keep_other=True)]):
+        for d in run([WarcRecordReader(files), HtmlSignals(), TrafilaturaExtractor(), CascadeLid()]):
             url = d.metadata.get("url")
             if folder == "dev" and url in scrapinghub_urls:
                 continue  # the same page as in scrapinghub
@@ -83,7 +83,7 @@ def load_pages() -> list[dict]:
                           "url": url, "lang": d.metadata.get("lang"), "text": d.text})
     docs = [Document(text=gzip.open(DATA / "extraction" / "scrapinghub" / "html" / f"{k}.html.gz").read()
                      .decode("utf-8", "replace"), id=k, metadata={"url": v["url"]}) for k, v in sorted(truth.items())]
-    for d in run([TrafilaturaExtractor(), CascadeLid(keep_other=True)], iter(docs)):
+    for d in run([TrafilaturaExtractor(), CascadeLid()], iter(docs)):
         url = d.metadata["url"]
         half = int(hashlib.sha1(url.encode()).hexdigest(), 16) % 2
         pages.append({"source": "scrapinghub", "split": "dev" if half == 0 else "heldout", "url": url,
@@ -265,7 +265,7 @@ def kind_rows(table, groups, kinds=PII_KINDS) -> list[str]:
 
 
 def density_figures(pages: list[dict]) -> tuple[list[str], dict]:
-    masker = PiiMasker(label_only=True)
+    masker = PiiDensityRule()
     rows = []
     for p in pages:
         spans = find_pii(p["text"], p["lang"], p["url"])
@@ -352,7 +352,7 @@ def main(argv=None) -> int:
     body += ["", "### Real pages by split and language", ""] + kind_rows(real_lang, sorted(real_lang))
     dens_lines, _ = density_figures(pages)
     body += ["", "### PII density of the real pages (for `pii_density_v2`)", ""] + dens_lines + [
-        "", "Chosen: `PiiMasker(max_density=0.03)` (was a guessed 0.05 over counts that included dates): above the "
+        "", "Chosen: `PiiDensityRule(max_density=0.03)` (was a guessed 0.05 over counts that included dates): above the "
         "densest page with PII in running text (0.013, ≤ 3 entities) with a factor 2 margin, below the one real "
         "listing page (0.073). Thin evidence (one page over `min_entities`); re-measure on a larger crawl.",
         "", "### Notes", "",

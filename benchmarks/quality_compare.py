@@ -21,15 +21,15 @@ from pathlib import Path
 from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, GopherQualityFilter,
                                         GopherRepetitionFilter)
 
-from corpus_tools.document import is_excluded
+from corpus_tools.core.document import is_excluded
 from corpus_tools.quality.rules import decide
 from corpus_tools.quality.signals import compute_signals
 from corpus_tools.quality.thresholds import load_thresholds
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.stages.extract import TrafilaturaExtractor
 from corpus_tools.stages.lid import FastTextLid
-from corpus_tools.storage import expand_inputs
-from corpus_tools.text import word_tokenizer
+from corpus_tools.core.storage import expand_inputs
+from corpus_tools.quality.text import word_tokenizer
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "warc" / "dev"
 

@@ -6,7 +6,7 @@ Texts: the dev crawl's target-language documents after trafilatura and lid.176 (
 `load_docs`). Each contender runs over all texts `--repeat` times after a warm-up pass (spaCy blank models
 loaded); the best pass counts. Times are CPU time of this process (time.process_time): the benchmark machine
 is shared and wall time swings with the other users. All contenders use the same per-language tokenizer
-(corpus_tools.text.word_tokenizer), so the comparison is of the work done per document:
+(corpus_tools.quality.text.word_tokenizer), so the comparison is of the work done per document:
 - ours: `compute_signals` (every Gopher, FineWeb and C4 measure, one word split) + `decide` (all four rules);
 - datatrove GopherRepetitionFilter alone (the FineWeb recipe's most expensive filter);
 - datatrove's FineWeb-2 trio (GopherRepetition + FineWebQuality + GopherQuality), each splitting words itself.
@@ -25,7 +25,7 @@ from benchmarks.quality_compare import DEV, load_docs
 from corpus_tools.quality.rules import RULES, decide
 from corpus_tools.quality.signals import compute_signals
 from corpus_tools.quality.thresholds import load_thresholds
-from corpus_tools.text import split_words, word_tokenizer
+from corpus_tools.quality.text import split_words, word_tokenizer
 
 
 def timed_ms(fn, docs, repeat: int) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import trafilatura
 
-from corpus_tools.document import is_excluded
+from corpus_tools.core.document import is_excluded
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.rights.decision import decide
 from corpus_tools.rights.policy import load_policy

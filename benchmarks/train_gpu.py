@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from corpus_tools.train import GPT, TrainConfig, make_config, make_optimizer, train_tokenizer  # noqa: E402
+from corpus_tools.train.model import GPT, TrainConfig, make_config, make_optimizer, train_tokenizer  # noqa: E402
 
 # dense bf16 tensor-core peaks (no sparsity), vendor datasheets; matched against torch's device name
 PEAK_BF16 = [("H200", 989e12), ("H100 NVL", 835e12), ("H100 PCIe", 756e12), ("H100", 989e12), ("A100", 312e12),

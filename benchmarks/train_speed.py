@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/train_speed.py [--seconds 20] [--threads N]
 
-Times full optimiser steps (forward, backward, clip, AdamW) of corpus_tools.train.GPT on random token
+Times full optimiser steps (forward, backward, clip, AdamW) of corpus_tools.train.model.GPT on random token
 batches (throughput does not depend on the text), after two warm-up steps, for each config in the same
 run, and records the table in benchmarks/RESULTS.md (section `train_speed`). The GPU figure comes from
 benchmarks/train_gpu.py.
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from corpus_tools.train import GPT, make_config, make_optimizer  # noqa: E402
+from corpus_tools.train.model import GPT, make_config, make_optimizer  # noqa: E402
 
 
 def tokens_per_second(name: str, seconds: float) -> dict:

@@ -1,4 +1,6 @@
-"""The default EU web pipeline: WARC -> extract -> language ID -> Parquet shards + exclusions ledger.
+"""The default EU web pipeline: WARC -> extract -> language ID -> rights -> quality -> PII -> Parquet shards +
+exclusions ledger -> dedup -> release. Annotators add columns; rules (`LanguageRule`, `RightsRule`,
+`QualityRules`, `PiiDensityRule`, dedup) decide.
 
 Run it:
     corpus run pipelines/eu_web.py --input ../shared/data/warc/dev --output out/dev
@@ -13,16 +15,16 @@ captures (README "Rights, licences and opt-outs").
 max_payload_bytes=N skips larger records unread (reason `oversized`; default 5000000).
 """
 
-from corpus_tools import storage
-from corpus_tools.dedup import STAGING, dedup_phases
+from corpus_tools.core import storage
+from corpus_tools.dedup import DEDUP_PARAMS, STAGING, dedup_phases
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.release import ReleaseStep
-from corpus_tools.run import Param, Phase, RunOptions, check_params
+from corpus_tools.core.recipe import Param, Phase, RunOptions, check_params
 from corpus_tools.stages.extract import TrafilaturaExtractor
-from corpus_tools.stages.lid import CascadeLid
-from corpus_tools.stages.pii import PiiMasker
+from corpus_tools.stages.lid import CascadeLid, LanguageRule
+from corpus_tools.stages.pii import PiiDensityRule, PiiMasker
 from corpus_tools.stages.quality import QualityRules, QualitySignals
-from corpus_tools.stages.rights import RightsDecision
+from corpus_tools.stages.rights import RightsDecision, RightsRule
 from corpus_tools.stages.signals import HtmlSignals
 from corpus_tools.stages.write import ShardWriter
 
@@ -34,14 +36,7 @@ PARAMS = {
     "dedup": Param(bool, True, "deduplicate (false: the docs phase writes shards/ directly)"),
     "policy": Param(str, "", "rights policy file (default: the policy corpus_tools.rights.policy loads)"),
     "max_payload_bytes": Param(int, 5_000_000, "records larger than this are skipped unread (`oversized`)"),
-    "dedup_tasks": Param(int, 4, "tasks per dedup phase"),
-    "dedup_ranges": Param(int, 1, "hash ranges per band"),
-    "dedup_partition_edges": Param(int, 1_000_000, "duplicate edges per clustering partition (memory per task)"),
-    "dedup_threshold": Param(float, 0.8, "estimated Jaccard for a near-duplicate"),
-    "dedup_ngram": Param(int, 5, "word n-gram shingles"),
-    "dedup_bands": Param(int, 32, "LSH bands"),
-    "dedup_rows": Param(int, 8, "rows per band"),
-    "dedup_index": Param(str, "", "earlier release(s) to deduplicate against, comma-separated"),
+    **DEDUP_PARAMS,  # dedup_tasks, dedup_ranges, dedup_partition_edges, dedup_threshold/ngram/bands/rows, dedup_index
 }
 
 
@@ -52,11 +47,14 @@ def build(opts: RunOptions) -> list[Phase]:
         WarcRecordReader(opts.files, limit=opts.limit, max_payload_bytes=p["max_payload_bytes"]),
         HtmlSignals(policy_path=policy),
         TrafilaturaExtractor(),
-        CascadeLid(keep_other=keep_other),
+        CascadeLid(),
+        LanguageRule(keep_other=keep_other),
         RightsDecision(policy_path=policy, robots=storage.expand_inputs(opts.robots) if opts.robots else []),
+        RightsRule(policy_path=policy),
         QualitySignals(),
         QualityRules(label_only=label_only),
-        PiiMasker(label_only=label_only),
+        PiiMasker(),
+        PiiDensityRule(label_only=label_only),
         # with dedup on, per-document output is staged; the dedup phases write the final shards/
         ShardWriter(opts.output, opts.run_id, shards_dir=STAGING if dedup else "shards"),
     ]

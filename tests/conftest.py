@@ -34,7 +34,7 @@ def sample_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """A real SeaweedFS S3 server for the whole session; the environment points corpus-tools at it."""
-    from corpus_tools import storage
+    from corpus_tools.core import storage
     from tests.s3server import SeaweedServer
 
     server = SeaweedServer(tmp_path_factory.mktemp("seaweed")).start()

@@ -104,7 +104,8 @@ def test_resume_with_another_configuration_is_refused_and_the_same_one_resumes(t
 
 
 def test_a_changed_threshold_file_is_a_changed_configuration(tmp_path):
-    from corpus_tools.run import ROOT as REPO, _changed, run_config, RunOptions
+    from corpus_tools.run.driver import ROOT as REPO, _changed, run_config
+    from corpus_tools.core.recipe import RunOptions
 
     opts = RunOptions(inputs=[str(SMALL)], output=str(tmp_path), files=[str(SMALL)])
     a = run_config("eu_web", opts)

@@ -126,7 +126,7 @@ def denied_endpoint():
 @pytest.fixture
 def s3_env(monkeypatch):
     """Credentials that look valid; every S3 setting restored after the test."""
-    from corpus_tools import storage
+    from corpus_tools.core import storage
 
     monkeypatch.setenv("S3_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")

@@ -9,7 +9,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from corpus_tools.schema import PROVENANCE_COLUMNS
+from corpus_tools.core.schema import PROVENANCE_COLUMNS
 from tests.conftest import ROOT, TEST_DATA, WARC_DEV, WARC_REAL, run_cli
 
 HOSTILE = TEST_DATA / "hostile"

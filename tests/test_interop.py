@@ -95,14 +95,14 @@ def test_hf_datasets_load_parquet(sample_run, truth, tmp_path, monkeypatch):
 
 
 def test_no_folder_key_is_a_column_of_the_files_below_it():
-    from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, LEDGER_KEY, SHARD_KEYS
+    from corpus_tools.core.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, LEDGER_KEY, SHARD_KEYS
 
     assert not set(SHARD_KEYS) & set(DOCUMENT_SCHEMA.names)
     assert LEDGER_KEY not in EXCLUSION_SCHEMA.names
 
 
 def test_warc_dates_are_utc_timestamps():
-    from corpus_tools.schema import warc_date_text, warc_timestamp
+    from corpus_tools.core.schema import warc_date_text, warc_timestamp
 
     assert warc_timestamp("2010-09-09T16:33:24Z").isoformat() == "2010-09-09T16:33:24+00:00"
     assert warc_timestamp("20100909163324") == warc_timestamp("2010-09-09T18:33:24+02:00")

@@ -28,10 +28,10 @@ def test_every_sub_package_is_listed_in_pyproject():
 
 
 def test_data_folders_resolve_to_the_checkout_here():
-    from corpus_tools.languages import LANGUAGE_IDS, data_dir
-    from corpus_tools.release.layout import SCHEMA_DIR
+    from corpus_tools.core.languages import LANGUAGE_IDS, data_dir
+    from corpus_tools.core.layout import SCHEMA_DIR
     from corpus_tools.rights.policy import MANIFESTS
-    from corpus_tools.run import PIPELINES_DIR
+    from corpus_tools.run.driver import PIPELINES_DIR
 
     assert LANGUAGE_IDS == REPO / "language_ids" == data_dir("language_ids")
     assert MANIFESTS == SCHEMA_DIR == REPO / "manifests"
@@ -60,7 +60,7 @@ def _corpus(inst: dict, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_the_installed_wheel_runs_a_recipe_and_a_reviving_restage_outside_the_repository(installed):
     where = subprocess.run([str(installed["bin"] / "python"), "-c",
-                            "import corpus_tools.languages as l; print(l.__file__); print(l.LANGUAGE_IDS)"],
+                            "import corpus_tools.core.languages as l; print(l.__file__); print(l.LANGUAGE_IDS)"],
                            cwd=installed["cwd"], env=installed["env"], capture_output=True, text=True, check=True).stdout.split()
     assert not where[0].startswith(str(REPO)) and not where[1].startswith(str(REPO))
     assert where[1].endswith("corpus_tools/language_ids")

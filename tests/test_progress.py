@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from datatrove.pipeline.base import PipelineStep
 
-from corpus_tools import progress
-from corpus_tools.executors import CorpusLocalExecutor
-from corpus_tools.progress import PhaseProgress
+from corpus_tools.run import progress
+from corpus_tools.run.executors import CorpusLocalExecutor
+from corpus_tools.run.progress import PhaseProgress
 from corpus_tools.readers.warc import WarcRecordReader
 from tests.conftest import SAMPLE_CRAWL, WARC_REAL, run_cli
 
@@ -66,7 +66,7 @@ def test_the_count_moves_per_record_while_the_task_runs(tmp_path, monkeypatch):
 
 def test_a_ray_task_reports_the_same_way(tmp_path, monkeypatch):
     pytest.importorskip("ray")
-    from corpus_tools.ray_executor import CorpusRayExecutor
+    from corpus_tools.run.ray_executor import CorpusRayExecutor
 
     monkeypatch.setattr(progress, "TASK_INTERVAL_S", 0.05)
     logs = tmp_path / "logs"

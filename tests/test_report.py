@@ -105,7 +105,7 @@ def test_report_renders_in_headless_chromium(sample_run, tmp_path):
 
 
 def test_csv_and_stats_totals_equal_audit_recounts(sample_run):
-    from corpus_tools.languages import registry
+    from corpus_tools.core.languages import registry
     from corpus_tools.report import build_report
 
     reports = sample_run / "reports"
@@ -167,7 +167,7 @@ def test_report_of_a_restaged_release(sample_run, tmp_path):
     parent = json.loads((sample_run / "release.json").read_text())
     assert stats["lineage"]["parent"]["release_id"] == parent["release_id"]
     assert stats["lineage"]["params"]["quality"]["min_doc_words"] == {"old": 50.0, "new": 300.0}
-    assert stats["quality_thresholds"].startswith("params/quality/quality_thresholds-")
+    assert stats["quality_thresholds"] == "language_ids/quality_thresholds.tsv with min_doc_words=300"
     moved = read_csv(out / "reports" / "lineage_languages.csv")
     assert sum(int(r["change"]) for r in moved) == scalar(out, "SELECT count(*) FROM documents") - \
         scalar(sample_run, "SELECT count(*) FROM documents") < 0

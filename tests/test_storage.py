@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from corpus_tools import storage
-from corpus_tools.errors import InputError
+from corpus_tools.core import storage
+from corpus_tools.core.errors import InputError
 from tests.conftest import WARC_REAL
 
 

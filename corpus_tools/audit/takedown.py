@@ -20,10 +20,12 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tools import __version__, storage
-from corpus_tools.errors import InputError
-from corpus_tools.release import layout
-from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
+from corpus_tools import __version__
+
+from corpus_tools.core import storage
+from corpus_tools.core.errors import InputError
+from corpus_tools.core import layout
+from corpus_tools.core.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
 
 RULE = "takedown_v1"
 
@@ -47,7 +49,7 @@ def _write_parquet(url: str, table: pa.Table) -> None:
 
 
 def takedown(old_url: str, new_url: str, urls=(), domains=(), ids=(), reason: str = "takedown request") -> dict:
-    from corpus_tools.audit.store import connect, open_release
+    from corpus_tools.release.store import connect, open_release
     from corpus_tools.audit.verify import verify_open
     from corpus_tools.release.build import build_release
 

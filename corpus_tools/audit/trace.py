@@ -5,6 +5,10 @@ URL excluded?), answered from the release alone plus one range read of the origi
     with open_release("out/sample") as rel:
         trace(rel, "https://example.org/page")    # or a document id
         why(rel, "https://example.org/robots.txt")
+
+In a restaged release (`corpus stage`) `trace` also follows the document into the parent release(s):
+`trace_lineage` gives the run, stages, parameters, the parent ledger rows this run re-decided for it
+(`lineage/superseded/`) and the parent's own trace of the same id, recursively.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 import json
 import re
 
-from corpus_tools.errors import InputError
-from corpus_tools.schema import PROVENANCE_COLUMNS
+from corpus_tools.core import storage
+from corpus_tools.core.errors import InputError
+from corpus_tools.core.schema import PROVENANCE_COLUMNS
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 LEDGER_KEYS = ("stage", "reason", "rule", "evidence", "kept_id", "policy_version")
@@ -71,8 +76,8 @@ def _lookup(con, key: str) -> tuple[list[dict], list[dict]]:
 
 def trace(rel, key: str, fetch: bool = True) -> list[dict]:
     """Every document or ledger row whose id or URL is `key`, with provenance, decisions and the WARC check."""
-    from corpus_tools.audit.store import connect
-    from corpus_tools.release import layout
+    from corpus_tools.release.store import connect
+    from corpus_tools.core import layout
 
     con = connect(rel)
     docs, excl = _lookup(con, key)
@@ -110,8 +115,6 @@ def trace(rel, key: str, fetch: bool = True) -> list[dict]:
         })
     con.close()
     if (rel.release or {}).get("lineage"):  # made by `corpus stage`: follow the document into the parent release(s)
-        from corpus_tools.restage.lineage import trace_lineage
-
         for entry in out:
             entry["lineage"] = trace_lineage(rel, entry["id"])
     return out
@@ -119,7 +122,7 @@ def trace(rel, key: str, fetch: bool = True) -> list[dict]:
 
 def why(rel, key: str) -> list[dict]:
     """The ledger rows of an excluded URL (or id): stage, reason, rule, rule version, evidence, pointer."""
-    from corpus_tools.audit.store import connect
+    from corpus_tools.release.store import connect
 
     con = connect(rel)
     docs, excl = _lookup(con, key)
@@ -136,4 +139,51 @@ def why(rel, key: str) -> list[dict]:
                     "warc": {"path": row["warc_path"], "offset": row["warc_offset"], "length": row["warc_length"],
                              "record_id": row["warc_record_id"], "date": row["warc_date"]},
                     "ledger_file": row["ledger_file"]})
+    return out
+
+
+# --- lineage: a document through a restaged release and its parents ---------------------------------------
+
+def _summary(entry: dict) -> dict:
+    out = {"status": entry["status"]}
+    if entry["status"] == "kept":
+        out.update(shard=entry["location"]["shard"], lang=entry["location"].get("lang"),
+                   redistribution=entry["location"].get("redistribution"))
+    else:
+        ex = entry["exclusion"]
+        out.update(stage=ex["stage"], reason=ex["reason"], rule=ex["rule"], evidence=ex["evidence"],
+                   ledger_file=entry["location"]["ledger_file"])
+    if entry.get("lineage"):
+        out["lineage"] = entry["lineage"]
+    return out
+
+
+def trace_lineage(rel, doc_id: str) -> dict | None:
+    """The lineage of `doc_id` in an opened release; None when the release is not a restage."""
+    from corpus_tools.release.store import open_release
+    from corpus_tools.core.errors import CorpusError
+    from corpus_tools.restage.steps import SUPERSEDED_DIR, evidence_json
+    from corpus_tools.restage.reader import read_rows
+
+    lineage = (rel.release or {}).get("lineage")
+    if not lineage:
+        return None
+    out = {"run_id": lineage.get("run_id"), "stages": lineage.get("stages"), "params": lineage.get("params"),
+           "parent": {k: lineage["parent"].get(k) for k in ("path", "release_id", "merkle_root")}}
+    superseded = []
+    for url in storage.list_files(storage.join(rel.url, *SUPERSEDED_DIR.split("/")), ".parquet"):
+        for row in read_rows(url):
+            if row["id"] == doc_id:
+                superseded.append({"parent_ledger_file": row["parent_ledger_file"], "stage": row["stage"],
+                                   "reason": row["reason"], "rule": row["rule"], "evidence": evidence_json(row),
+                                   "outcome": row["outcome"], "superseded_by_run": row["superseded_by_run"]})
+    out["superseded"] = superseded
+    try:
+        with open_release(lineage["parent"]["path"]) as parent:
+            if parent.release and parent.release.get("merkle_root") != lineage["parent"].get("merkle_root"):
+                out["parent"]["changed_since"] = True  # the parent was rebuilt after this restage
+            found = trace(parent, doc_id, fetch=False)  # follows the parent's own lineage, if any
+            out["in_parent"] = [_summary(e) for e in found]
+    except CorpusError as e:
+        out["in_parent"] = f"not available: {e}"
     return out

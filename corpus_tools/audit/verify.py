@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from corpus_tools.errors import InputError, VerificationError
-from corpus_tools.release import layout
+from corpus_tools.core.errors import InputError, VerificationError
+from corpus_tools.core import layout
 from corpus_tools.release.merkle import merkle_root
 
 
@@ -96,7 +96,7 @@ def verify_open(rel, expect_root: str | None = None, expect_release: str | None 
     VerificationError if the release (even a consistent one) has another."""
     import pyarrow.parquet as pq
 
-    from corpus_tools.audit.store import connect
+    from corpus_tools.release.store import connect
     from corpus_tools.release.build import conservation_counts, content_release_id, documents_leaves
     from corpus_tools.release.summary import compute_summary
 
@@ -208,7 +208,7 @@ def verify_open(rel, expect_root: str | None = None, expect_release: str | None 
 
 
 def verify_release(url: str, expect_root: str | None = None, expect_release: str | None = None) -> dict:
-    from corpus_tools.audit.store import open_release
+    from corpus_tools.release.store import open_release
 
     _hex(expect_root, 64, "--expect-root")  # bad input fails before the release is read
     _hex(expect_release, 16, "--expect-release")

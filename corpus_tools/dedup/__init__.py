@@ -16,33 +16,45 @@ Use from a recipe: `phases += dedup_phases(opts)` after the per-document phase, 
 
 from __future__ import annotations
 
+from dataclasses import fields
+
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.recipe import Param, check_params
+from corpus_tools.dedup.clusters import PARTITION_EDGES
 from corpus_tools.dedup.files import STAGING, resolve_index, read_params
 from corpus_tools.dedup.minhash import MinhashParams
-from corpus_tools.errors import ConfigError
 
-__all__ = ["STAGING", "MinhashParams", "chained_phases", "dedup_phases", "index_dirs_from_options", "params_from_options"]
+__all__ = ["DEDUP_PARAMS", "STAGING", "MinhashParams", "chained_phases", "dedup_phases", "index_dirs_from_options",
+           "params_from_options"]
+
+_MINHASH_HELP = {"ngram": "word n-gram shingles", "bands": "LSH bands", "rows": "rows per band",
+                 "threshold": "estimated Jaccard for a near-duplicate"}
+# every dedup `--param` of a recipe (and of `corpus stage dedup`, without the prefix); defaults declared once:
+# MinHash's in `MinhashParams`, the clustering partition size in `dedup.clusters`
+DEDUP_PARAMS = {
+    "dedup_tasks": Param(int, 4, "tasks per dedup phase"),
+    "dedup_ranges": Param(int, 1, "hash ranges per band"),
+    "dedup_partition_edges": Param(int, PARTITION_EDGES, "duplicate edges per clustering partition (memory per task)"),
+    **{f"dedup_{f.name}": Param(f.type if isinstance(f.type, type) else {"int": int, "float": float}[f.type], f.default,
+                                _MINHASH_HELP[f.name]) for f in fields(MinhashParams) if f.name in _MINHASH_HELP},
+    "dedup_index": Param(str, "", "earlier release(s) to deduplicate against, comma-separated"),
+}
 
 
-def _int(params: dict, key: str, default: int) -> int:
-    try:
-        return int(params.get(key, default))
-    except ValueError:
-        raise ConfigError(f"--param {key}={params[key]!r} is not an integer: give e.g. {key}={default}") from None
+def dedup_values(params: dict) -> dict:
+    """Typed dedup values (defaults filled in) from a recipe's `--param`s; other keys are left to the recipe."""
+    return check_params(DEDUP_PARAMS, {k: v for k, v in params.items() if k in DEDUP_PARAMS})
 
 
 def params_from_options(params: dict) -> MinhashParams:
-    try:
-        threshold = float(params.get("dedup_threshold", 0.8))
-    except ValueError:
-        raise ConfigError(f"--param dedup_threshold={params['dedup_threshold']!r} is not a number: give e.g. 0.8") from None
-    return MinhashParams(ngram=_int(params, "dedup_ngram", 5), bands=_int(params, "dedup_bands", 32),
-                         rows=_int(params, "dedup_rows", 8), threshold=threshold).check()
+    v = dedup_values(params)
+    return MinhashParams(**{k: v[f"dedup_{k}"] for k in _MINHASH_HELP}).check()
 
 
 def index_dirs_from_options(params: dict, minhash: MinhashParams) -> tuple[str, ...]:
     """`dedup_index=A,B`: earlier runs' outputs (or their dedup/index dirs), checked for matching parameters."""
     dirs = []
-    for spec in [s.strip() for s in params.get("dedup_index", "").split(",") if s.strip()]:
+    for spec in [s.strip() for s in dedup_values(params)["dedup_index"].split(",") if s.strip()]:
         index = resolve_index(spec)
         theirs = read_params(index).get("params", {})
         if theirs != minhash.describe():
@@ -53,27 +65,24 @@ def index_dirs_from_options(params: dict, minhash: MinhashParams) -> tuple[str, 
 
 
 def dedup_phases(opts, prefix: str = "") -> list:
-    """The four dedup phases for `corpus run`. Recipe params: dedup=false skips them (then the recipe must
-    write straight to `shards/`); dedup_tasks (tasks per phase, default 4); dedup_ranges (hash ranges per
-    band, default 1); dedup_partition_edges (edges per clustering partition, default 1,000,000);
-    dedup_threshold, dedup_ngram, dedup_bands, dedup_rows (MinHash, defaults 0.8, 5, 32, 8); dedup_index
-    (earlier release(s)). The clustering phases are planned as they run: the phase after each round is decided
+    """The four dedup phases for `corpus run`, configured by the `DEDUP_PARAMS` keys of `opts.params` (a recipe
+    with dedup=false skips them and writes straight to `shards/`). The clustering phases are planned as they run: the phase after each round is decided
     by that round's files (`chained_phases`). `prefix` goes before every phase name, the chained ones included
     (a restage runs them as `revived_dedup_*`)."""
     from corpus_tools.dedup.buckets import MinhashBuckets
     from corpus_tools.dedup.clusters import DuplicateClusters
     from corpus_tools.dedup.filtering import DuplicateFilter
     from corpus_tools.dedup.minhash import MinhashSignatures
-    from corpus_tools.run import Phase
+    from corpus_tools.core.recipe import Phase
 
-    p = opts.params
-    minhash = params_from_options(p)
-    indexes = index_dirs_from_options(p, minhash)
-    tasks = max(1, _int(p, "dedup_tasks", 4))
-    clusters = DuplicateClusters(opts.output, partition_edges=max(1, _int(p, "dedup_partition_edges", 1_000_000)))
+    p = dedup_values(opts.params)
+    minhash = params_from_options(opts.params)
+    indexes = index_dirs_from_options(opts.params, minhash)
+    tasks = max(1, p["dedup_tasks"])
+    clusters = DuplicateClusters(opts.output, partition_edges=max(1, p["dedup_partition_edges"]))
     return [
         Phase(prefix + "dedup_signatures", [MinhashSignatures(opts.output, minhash)], tasks=tasks),
-        Phase(prefix + "dedup_buckets", [MinhashBuckets(opts.output, minhash, ranges=_int(p, "dedup_ranges", 1),
+        Phase(prefix + "dedup_buckets", [MinhashBuckets(opts.output, minhash, ranges=p["dedup_ranges"],
                                                         index_dirs=indexes)], tasks=tasks),
         chained_phases(clusters.steps(), tasks, prefix),
         Phase(prefix + "dedup_filter", [DuplicateFilter(opts.output, opts.run_id, minhash, index_dirs=indexes)],
@@ -85,7 +94,7 @@ def chained_phases(plan, tasks: int, prefix: str = ""):
     """The first of a chain of phases from `plan`, an iterator of (name, step): each phase's `next_phase()`
     (called by the driver once the phase is complete) pulls the next one, so a plan can look at the files of
     the rounds before it. Names get `prefix`. None when the plan is empty."""
-    from corpus_tools.run import Phase
+    from corpus_tools.core.recipe import Phase
 
     item = next(plan, None)
     if item is None:

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 from corpus_tools.dedup import files
 from corpus_tools.dedup.base import DedupStep
 from corpus_tools.dedup.minhash import MinhashParams, decode_signatures

@@ -41,10 +41,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 from corpus_tools.dedup import files
 from corpus_tools.dedup.base import DedupStep
-from corpus_tools.errors import ShardError
+from corpus_tools.core.errors import ShardError
 
 MAX_ROUNDS = 64
 PARTITION_EDGES = 1_000_000

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from corpus_tools.dedup.exact import normalise_text
 from corpus_tools.dedup.minhash import MinhashParams, shingles
-from corpus_tools.schema import DOCUMENT_SCHEMA
+from corpus_tools.core.schema import DOCUMENT_SCHEMA
 
 DEFAULT_RATES = (0.0, 0.003, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1)
 
@@ -72,7 +72,7 @@ def write_staging(output: Path, docs: list[dict], files: int = 3, lang: str = "e
                 for d in docs[f::files]]
         path = output / "staging" / "shards" / f"language={lang}" / "redistribution_class=unknown" / f"part-{f:05d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        from corpus_tools.stages.write import write_table
+        from corpus_tools.core.schema import write_table
 
         write_table(str(path), rows, DOCUMENT_SCHEMA)
 

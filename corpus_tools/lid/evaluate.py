@@ -17,8 +17,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from corpus_tools.errors import InputError
-from corpus_tools.languages import OTHER, confusable_groups, eval_code, registry
+from corpus_tools.core.errors import InputError
+from corpus_tools.core.languages import OTHER, confusable_groups, eval_code, registry
 
 def groups() -> dict[str, list[str]]:
     """The confusable groups (language_ids/confusable_groups.tsv) in dev-file codes (`hr`, `cnr`)."""

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from corpus_tools.languages import LANGUAGE_IDS, read_tsv
+from corpus_tools.core.languages import LANGUAGE_IDS, read_tsv
 
 MARKER_FILE = LANGUAGE_IDS / "bcms_markers.tsv"
 SATURATE = 3          # a class's feature is min(count, SATURATE) / SATURATE: a few hits decide, more add little

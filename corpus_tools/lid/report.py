@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools.languages import LANGUAGE_IDS, OTHER, registry, target_codes
+from corpus_tools.core.languages import LANGUAGE_IDS, OTHER, registry, target_codes
 from corpus_tools.lid.backends import BACKENDS, clean, get_backend, script_of
 from corpus_tools.lid.combine import (COMBINER_FILE, LONG, SAMPLE_CHARS, VERSION, WHOLE_CHARS, WHOLE_TEXT, WINDOWS, Abstain,
                                       decide, group_prior, load_combiner, marker_features, sample_text)
@@ -461,7 +461,7 @@ def main(argv: list[str] | None = None) -> None:
     prior_rows = measure_priors(datasets, fitted)
     web = None
     if not args.no_web:
-        from corpus_tools.lid.web import agreement_markdown
+        from corpus_tools.cli.lid_web import agreement_markdown
 
         web = agreement_markdown()
     EVAL_MD.write_text(render(res, P_EXIT, time.perf_counter() - t0, prior_rows, web), encoding="utf-8")

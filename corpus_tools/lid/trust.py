@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus_tools.languages import OTHER, macrolanguages
+from corpus_tools.core.languages import OTHER, macrolanguages
 
 PER_BACKEND = 3        # score of the class, class is the top-1, macrolanguage score covering the class
 

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus_tools.languages import is_target, iso639_1_to_3, label_for
+from corpus_tools.core.languages import is_target, iso639_1_to_3, label_for
 
 LID_DATA = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "data" / "lid"
 SOURCES = ("flores200_dev", "ud_treebanks", "ntrex128_news", "tatoeba", "udhr")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from corpus_tools.errors import ConfigError
+from corpus_tools.core.errors import ConfigError
 from corpus_tools.quality.thresholds import LangThresholds, load_thresholds
 
 

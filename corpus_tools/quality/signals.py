@@ -33,8 +33,8 @@ from itertools import accumulate
 
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
-from corpus_tools.languages import LANGUAGE_IDS
-from corpus_tools.text import split_words, tokenizer_spec
+from corpus_tools.core.languages import LANGUAGE_IDS
+from corpus_tools.quality.text import split_words, tokenizer_spec
 
 SIGNALS_VERSION = "quality_signals_v2"
 PUNCTUATION_TSV = LANGUAGE_IDS / "quality_punctuation.tsv"

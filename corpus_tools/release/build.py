@@ -20,9 +20,10 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus_tools import storage
-from corpus_tools.errors import InputError
-from corpus_tools.release import assets, layout
+from corpus_tools.core import storage
+from corpus_tools.core.errors import InputError
+from corpus_tools.core import layout
+from corpus_tools.release import assets
 from corpus_tools.release.merkle import document_leaf, merkle_root
 
 FORMAT = "corpus-tools-release/1"
@@ -91,10 +92,10 @@ def build_release(output: str, *, records_read: int | None = None, config: dict 
     previous: {release_id, merkle_root, documents_root, version} of the release this one replaces.
     old_manifests: shard path -> its manifest in that release; their per-task stage counts are carried over.
     """
-    from corpus_tools.audit.store import Release, connect
+    from corpus_tools.release.store import Release, connect
     from corpus_tools.release.croissant import build_croissant
     from corpus_tools.release.summary import compute_summary
-    from corpus_tools.run import records_read as stats_records_read
+    from corpus_tools.core.layout import records_read as stats_records_read
 
     output = str(output)
     with contextlib.ExitStack() as stack:

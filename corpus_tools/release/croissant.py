@@ -1,7 +1,7 @@
 """`croissant.json`: an MLCommons Croissant 1.1 description of a release (spec licensing.md sec. 5.2).
 
 One `cr:FileObject` per shard and ledger file with its sha256, a `cr:FileSet` per kind, RecordSets `documents`
-and `exclusions` whose fields are the Parquet columns (corpus_tools/schema.py), usage conditions per
+and `exclusions` whose fields are the Parquet columns (corpus_tools/core/schema.py), usage conditions per
 redistribution class as ODRL policies in `usageInfo` targeting that class's shards, PROV-O lineage to the
 input WARC files, and the Croissant RAI collection properties.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from corpus_tools import __version__
-from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA
+from corpus_tools.core.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA
 
 CONTEXT = {
     "@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/", "cr": "http://mlcommons.org/croissant/",

@@ -2,7 +2,7 @@
 licensing.md sec. 4), computed with DuckDB from the release files alone, so anyone can recount it.
 
     from corpus_tools.release.summary import compute_summary, render_markdown
-    data = compute_summary(con, release["inputs"], release_meta)   # con: corpus_tools.audit.store views
+    data = compute_summary(con, release["inputs"], release_meta)   # con: corpus_tools.release.store views
 
 Definitions (each number in the summary is one SQL aggregate over the views `documents` / `exclusions`):
 - size: documents, words (`n_words`), characters (`n_chars`), UTF-8 bytes of `text` (`strlen`). The token
@@ -28,7 +28,7 @@ import math
 import re
 from datetime import datetime
 
-from corpus_tools.schema import warc_timestamp
+from corpus_tools.core.schema import warc_timestamp
 
 TEMPLATE = "EU AI Office, Explanatory Notice and Template for the Public Summary of Training Content, C(2025) 5235 (24 July 2025)"
 TOP_DOMAIN_FRACTION = 0.10  # footnote 16 of the template (SMEs: 5 % or 1000 domains)

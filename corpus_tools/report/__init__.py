@@ -2,10 +2,10 @@
 numbers behind it (`reports/<table>.csv`, `reports/stats.json`).
 
     corpus report out/dev                 # a local run directory
-    corpus report s3://bucket/out/dev     # a release on S3 (read through corpus_tools.storage, written back there)
+    corpus report s3://bucket/out/dev     # a release on S3 (read through corpus_tools.core.storage, written back there)
 
 Every number comes from the release's own files: DuckDB views over the shards and the exclusions ledger
-(`corpus_tools.audit.store`), the executor stats in `logs/`, `run.json` and `release.json`. Charts are inline SVG
+(`corpus_tools.release.store`), the executor stats in `logs/`, `run.json` and `release.json`. Charts are inline SVG
 (`svg.py`), so the page opens from disk with no network. `corpus run` writes it at the end of every run.
 Modules: `data.py` computes the tables, `page.py` renders them, `svg.py` draws.
 """
@@ -17,16 +17,14 @@ import io
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 from corpus_tools.report.data import ReportData, collect, costs, finite
 
 __all__ = ["build_report", "stage_costs"]
 
 _STATS = re.compile(r"^logs/([^/]+)/stats\.json$")
-_THRESHOLDS = re.compile(r"^params/quality/quality_thresholds-[0-9a-f]+\.tsv$")
 
 
 def _read_json(url: str) -> dict:
@@ -61,28 +59,25 @@ def stage_costs(output: str, summary: dict) -> list[dict]:
     return costs(_stats_by_phase(str(output)), _warc_bytes(summary), summary.get("wall_s"))
 
 
-def _thresholds(output: str, scratch: Path) -> tuple[dict, str]:
-    """The quality thresholds the release was decided with: a restage's table with overrides
-    (params/quality/, copied with its stop words) or the bundled language_ids/quality_thresholds.tsv."""
-    from corpus_tools.quality.thresholds import load_thresholds
+def _thresholds(lineage: dict | None) -> tuple[dict, str]:
+    """The quality thresholds the release was decided with: the bundled language_ids/quality_thresholds.tsv (or
+    the table a restage named) with every override the restages applied (lineage `applied.quality`)."""
+    from corpus_tools.quality.thresholds import load_thresholds, parse_override, threshold_columns, with_overrides
 
-    params = _rel_files(output, "params/quality")
-    tables = [p for p in params if _THRESHOLDS.match(p)]
-    if tables:
-        for rel in params:
-            target = scratch / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(storage.read_bytes(storage.join(output, rel)))
-        chosen = tables[-1] if len(tables) == 1 else max(tables, key=lambda p: (scratch / p).stat().st_mtime)
-        return load_thresholds(str(scratch / chosen)), chosen
-    return load_thresholds(), "language_ids/quality_thresholds.tsv"
+    raw = ((lineage or {}).get("applied") or {}).get("quality") or {}
+    path = raw.get("thresholds_path") or raw.get("thresholds")
+    overrides = [parse_override(k, v) for k, v in sorted(raw.items()) if k.partition(".")[0] in threshold_columns()]
+    source = path or "language_ids/quality_thresholds.tsv"
+    if overrides:
+        source += " with " + ", ".join(f"{c}{'.' + lang if lang else ''}={v:g}" for c, lang, v in overrides)
+    return with_overrides(load_thresholds(path), overrides), source
 
 
 def _lineage(lineage: dict | None, con) -> dict | None:
     """The release's lineage block plus, when the parent can be read, kept documents per language in both."""
     if not lineage:
         return None
-    from corpus_tools.audit.store import connect, open_release
+    from corpus_tools.release.store import connect, open_release
 
     out = {k: lineage.get(k) for k in ("parent", "stages", "params", "run_id", "versions")}
     out["new_exclusions"] = con.execute("SELECT count(*) FROM exclusions WHERE ledger_file LIKE 'exclusions/phase=restage-%'").fetchone()[0]
@@ -113,7 +108,7 @@ def _revived(output: str) -> int:
 def _without_manifests(release):
     """The same release files, without the per-shard manifests: the report uses the documents and exclusions
     views only, and validating every manifest for the `shards` view took most of the report's time."""
-    from corpus_tools.audit.store import Release
+    from corpus_tools.release.store import Release
 
     if release.release is None:
         return release
@@ -141,8 +136,8 @@ def _jsonable(obj):
 
 def build_report(output: str) -> str:
     """Write OUT/reports/index.html, reports/<table>.csv and reports/stats.json; returns the page's path or URL."""
-    from corpus_tools.audit.store import connect, open_release
-    from corpus_tools.errors import InputError
+    from corpus_tools.release.store import connect, open_release
+    from corpus_tools.core.errors import InputError
     from corpus_tools.lid.combine import lid_thresholds
     from corpus_tools.report.page import render
 
@@ -154,7 +149,7 @@ def build_report(output: str) -> str:
         raise InputError(f"{output} is not the output of a run (no run.json, shards/ or exclusions/): "
                          "give the --output directory of a `corpus run`")
     summary = _read_json(storage.join(output, "run.json"))
-    with open_release(output, require_release=False) as release, tempfile.TemporaryDirectory(prefix="corpus-report-") as tmp:
+    with open_release(output, require_release=False) as release:
         if storage.is_s3(output) and not summary and not release.shard_paths() and not release.ledger_paths():
             raise InputError(f"{output} is not the output of a run (no run.json, shards/ or exclusions/ there)")
         con = connect(_without_manifests(release))
@@ -162,7 +157,7 @@ def build_report(output: str) -> str:
         lineage = _lineage(meta.get("lineage") or summary.get("lineage"), con)
         if lineage:
             lineage["revived"] = _revived(output)
-        thresholds, source = _thresholds(output, Path(tmp))
+        thresholds, source = _thresholds(meta.get("lineage") or summary.get("lineage"))
         data: ReportData = collect(con, summary, meta, thresholds, source, lid_thresholds(),
                                    _stats_by_phase(output), _warc_bytes(summary), lineage)
         con.close()

@@ -1,4 +1,4 @@
-"""The numbers of the run report, computed once from a release's DuckDB views (`corpus_tools.audit.store`).
+"""The numbers of the run report, computed once from a release's DuckDB views (`corpus_tools.release.store`).
 
 `collect(con, ...)` returns a `ReportData`: `tables` (name -> list of flat rows, each written as
 `reports/<name>.csv`) and `stats` (the `reports/stats.json` object, schema `STATS_SCHEMA`, documented in the
@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from corpus_tools.languages import OTHER, language_name, registry
+from corpus_tools.core.languages import OTHER, language_name, registry
 
 STATS_SCHEMA = "corpus-report-stats/1"
 # pipeline order of the ledger's stages; a stage not listed (a future one) follows, alphabetically

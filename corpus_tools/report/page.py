@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from corpus_tools.languages import language_name
+from corpus_tools.core.languages import language_name
 from corpus_tools.report import svg
 from corpus_tools.report.data import POST_LID, QUALITY_SIGNALS, ReportData, stage_rank
 

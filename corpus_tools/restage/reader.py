@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus_tools import storage
-from corpus_tools.schema import LEDGER_KEY, ledger_dir, path_key, warc_date_text
-from corpus_tools.document import EXCLUSION_KEY
-from corpus_tools.errors import InputError
+from corpus_tools.core import storage
+from corpus_tools.core.schema import LEDGER_KEY, ledger_dir, path_key, warc_date_text
+from corpus_tools.core.document import EXCLUSION_KEY
+from corpus_tools.core.errors import InputError
 
 PARENT_ROW = "_parent_row"      # the parent ledger row a revived candidate came from
 PARENT_FILE = "_parent_ledger_file"
@@ -123,7 +123,7 @@ def row_document(row: dict) -> Document:
 
 def ledger_document(row: dict, ledger_file: str) -> Document:
     """A ledger row -> an excluded Document with no text, carrying the row for `ReviveCandidates`."""
-    from corpus_tools.schema import PROVENANCE_COLUMNS
+    from corpus_tools.core.schema import PROVENANCE_COLUMNS
 
     meta = {k: row.get(k) for k in PROVENANCE_COLUMNS if k != "id"}
     meta["warc_date"] = warc_date_text(meta.get("warc_date"))
@@ -190,8 +190,8 @@ class ReleaseShardReader(PipelineStep):
 
     def carry(self, rel: str, rows: list[dict], carried: list[dict], picked: list[dict]) -> None:
         """The parent's ledger file, less the picked rows; byte-copied when nothing was picked."""
-        from corpus_tools.schema import EXCLUSION_SCHEMA
-        from corpus_tools.stages.write import write_table
+        from corpus_tools.core.schema import EXCLUSION_SCHEMA
+        from corpus_tools.core.schema import write_table
 
         target = storage.join(self.output, *self.carried_path(rel).split("/"))
         if not picked:

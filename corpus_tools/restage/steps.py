@@ -4,9 +4,8 @@
   pointer (`fetch_record`, digests checked), decoded as the reader does, then the parent's steps before the
   re-run stage (signals, extraction, ...). The document then meets the re-run stage like any other.
 - `OnlyRevived(step)`: runs a parent step on revived documents only (kept ones already went through it).
-- `WarcHtmlSignals(HtmlSignals)`: the rights signals of a kept document, from its re-read WARC record
-  (signals are working state, not stored; the HTML is needed, not the extractor).
-- `PiiRedecide(PiiMasker)`: the PII density rule on the stored `pii_counts` (the stored text is masked).
+- `Refetched(annotator)`: an annotator whose output is working state (`stored = False`, e.g. `HtmlSignals`)
+  run on a kept document's re-read WARC record (the HTML is needed, not the extractor).
 - `SupersededWriter`: every candidate's parent ledger row with what became of it, in
   `lineage/superseded/part-N.parquet` (kept: the row is superseded; excluded: re-decided, still out).
 - `RevivedSplit` / `MergeRevived`: revived documents of a deduplicated parent are written aside
@@ -21,11 +20,11 @@ import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus_tools import storage
-from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
-from corpus_tools.errors import InputError
+from corpus_tools.core import storage
+from corpus_tools.core.document import EXCLUSION_KEY, DocumentStep, is_excluded
+from corpus_tools.core.errors import InputError
 from corpus_tools.restage.reader import PARENT_FILE, PARENT_ROW
-from corpus_tools.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir, warc_date_text
+from corpus_tools.core.schema import EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir, warc_date_text
 
 SUPERSEDED_DIR = "lineage/superseded"
 SUPERSEDED_SCHEMA = EXCLUSION_SCHEMA.append(pa.field("parent_ledger_file", pa.string())) \
@@ -116,41 +115,24 @@ class OnlyRevived(PipelineStep):
             yield doc
 
 
-class WarcHtmlSignals(DocumentStep):
-    """signals: the `HtmlSignals` step (its policy decides the AI-agent list)."""
+class Refetched(DocumentStep):
+    """annotator: an `Annotator` that reads the page's HTML; its working keys (`_...`) are copied back."""
 
-    name = "WarcHtmlSignals"
-
-    def __init__(self, signals):
+    def __init__(self, annotator):
         super().__init__()
-        self.signals = signals
+        self.annotator = annotator
+        self.name = f"Refetched({type(annotator).__name__})"
+        self.stage = annotator.ledger_stage()
 
     def process(self, doc: Document) -> None:
         if is_revived(doc) and "_http_headers" in doc.metadata:
-            self.signals.process(doc)  # a revived document still holds its HTML here
+            self.annotator.process(doc)  # a revived document still holds its HTML here
             return
         raw = fetch_html_document({"id": doc.id, **doc.metadata})
-        self.signals.process(raw)
-        doc.metadata["_signals"] = raw.metadata["_signals"]
+        self.annotator.process(raw)
+        doc.metadata.update({k: v for k, v in raw.metadata.items() if k.startswith("_") and k not in doc.metadata
+                             and k not in ("_http_headers", "_charset")})
         self.stat_update("refetched")
-
-
-class PiiRedecide(DocumentStep):
-    """masker: the PiiMasker whose max_density / min_entities / label_only apply. Decides from the stored
-    `pii_counts` and `n_words` (both measured on the masked text, as PiiMasker measures them); revived
-    documents were decided by the masker itself."""
-
-    name = "PiiRedecide"
-
-    def __init__(self, masker):
-        super().__init__()
-        self.masker = masker
-
-    def process(self, doc: Document) -> None:
-        counts = doc.metadata.get("pii_counts")
-        if is_revived(doc) or not counts or not counts.get("total"):
-            return
-        self.masker.decide(doc)
 
 
 class SupersededWriter(PipelineStep):
@@ -166,7 +148,7 @@ class SupersededWriter(PipelineStep):
         self.run_id = run_id
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from corpus_tools.stages.write import write_table
+        from corpus_tools.core.schema import write_table
 
         rows = []
         for doc in data:
@@ -250,8 +232,8 @@ class MergeRevived(PipelineStep):
 
         from corpus_tools.dedup import files
         from corpus_tools.restage.reader import read_rows
-        from corpus_tools.schema import DOCUMENT_SCHEMA
-        from corpus_tools.stages.write import write_table
+        from corpus_tools.core.schema import DOCUMENT_SCHEMA
+        from corpus_tools.core.schema import write_table
 
         if data:
             yield from data

@@ -4,7 +4,7 @@
 - `optout`: TDMRep, `noai` / `noimageai`, AIPREF `Content-Usage` parsing and the TDMRep cascade.
 - `robots`: robots.txt and `/.well-known/tdmrep.json` captures from WARCs, per host; dated verdicts.
 - `policy`: the versioned policy file (default `manifests/policy-v2.json`) and the AI-agent list it names.
-- `decision`: signals + captures + policy -> the RIGHTS columns of `corpus_tools/schema.py`.
+- `decision`: signals + captures + policy -> the RIGHTS columns of `corpus_tools/core/schema.py`.
 
 The pipeline steps are `corpus_tools.stages.signals.HtmlSignals` and `corpus_tools.stages.rights.RightsDecision`;
 specs/licensing.md §2–3 is the specification.

@@ -52,8 +52,14 @@ def choose_licence(candidates: list[dict], policy: Policy) -> dict:
     return out
 
 
+def reserves(optout_reasons, copyright_notice, policy: Policy) -> bool:
+    """Is the document reserved (not redistributed; dropped under `optout_action: drop`)? An opt-out always
+    reserves; a copyright notice only where the policy says so (it is never an opt-out reason)."""
+    return bool(optout_reasons) or bool(copyright_notice and policy["all_rights_reserved_optout"])
+
+
 def decide(signals: dict | None, url: str | None, fetch_date: str | None, index, policy: Policy) -> dict:
-    """The RIGHTS columns for one document, plus `_exclusion` (evidence dict) when the policy drops it."""
+    """The RIGHTS columns for one document, plus `_rights_evidence` (working state: what `RightsRule` records) when the policy drops it."""
     signals = signals or {}
     enabled = policy["optout_signals"]
     basis = policy["robots_basis"]
@@ -89,10 +95,8 @@ def decide(signals: dict | None, url: str | None, fetch_date: str | None, index,
         if enabled["robots_star"] and robots["star_disallow"]:
             reasons.append("robots:*")
     notice = "all-rights-reserved" in lic["families"]
-    # a notice counts against training only where the policy says so; it is never an opt-out reason
     notice_reserves = notice and policy["all_rights_reserved_optout"]
-    optout = bool(reasons)
-    reserved = optout or notice_reserves
+    reserved = reserves(reasons, notice, policy)
     redistribution = "reserved" if reserved else policy["classes"]["all-rights-reserved"] if notice else lic["redistribution"]
     train_eligible = not reserved or policy["tdm_basis"] == "art3_research"
     optout_evidence = {
@@ -124,7 +128,7 @@ def decide(signals: dict | None, url: str | None, fetch_date: str | None, index,
     }
     if reserved and policy["optout_action"] == "drop":
         capture = (robots or {}).get("capture") or {}
-        out["_exclusion"] = {
+        out["_rights_evidence"] = {
             "reasons": reasons, "copyright_notice": notice, "policy_version": policy.version, "tdm_basis": policy["tdm_basis"],
             "tdmrep_source": state["source"], "tdm_policy": state["policy"],
             "robots_capture": {k: capture.get(k) for k in ("warc_record_id", "date", "sha256", "status")} if capture else None,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from corpus_tools.errors import ConfigError
-from corpus_tools.languages import data_dir
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.languages import data_dir
 
 MANIFESTS = data_dir("manifests")
 DEFAULT_POLICY = MANIFESTS / "policy-v2.json"

@@ -30,8 +30,8 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 from warcio.archiveiterator import ArchiveIterator
 
-from corpus_tools import storage
-from corpus_tools.errors import InputError
+from corpus_tools.core import storage
+from corpus_tools.core.errors import InputError
 from corpus_tools.rights.optout import rep_path_match, url_path
 
 ROBOTS_PATH = "/robots.txt"

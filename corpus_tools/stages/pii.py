@@ -17,9 +17,9 @@ Replacement tokens (documented in README.md): `[EMAIL]`, `[IP]`, `[PHONE]`, `[IB
 - IBAN: country code + 2 check digits + BBAN, the country's exact length (SWIFT IBAN registry) and a
   passing mod-97 checksum (ISO 13616); groups of four may be separated by single spaces.
 
-Per document `pii_counts` {email, ip, phone, iban, total}. A document with at least `min_entities` entities
-and more than `max_density` entities per word (directory and listing pages) is excluded with reason
-`pii_density`; the ledger gets the counts only. Found values are never logged, counted by value or stored.
+Per document `pii_counts` {email, ip, phone, iban, total} (`PiiMasker`, an annotator). `PiiDensityRule`: a
+document with at least `min_entities` entities and more than `max_density` entities per word (directory and
+listing pages) is excluded with reason `pii_density`; the ledger gets the counts only. Found values are never logged, counted by value or stored.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from urllib.parse import urlsplit
 import phonenumbers
 from datatrove.data import Document
 
-from corpus_tools.document import DocumentStep, exclude
-from corpus_tools.errors import ConfigError
-from corpus_tools.languages import read_tsv
+from corpus_tools.core.document import Annotator, Rule, Verdict
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.languages import read_tsv
 from corpus_tools.quality.thresholds import LANGUAGE_IDS
 from corpus_tools.stages.extract import set_text
 
@@ -233,26 +233,18 @@ def mask_pii(text: str, lang: str | None = None, url: str | None = None) -> tupl
     return text, counts
 
 
-class PiiMasker(DocumentStep):
-    """max_density: PII entities per whitespace word above which a document is excluded as a directory or
-      listing page, default 0.03. Measured (benchmarks/pii_precision.py, RESULTS.md): of 405 real pages, the
-      pages with PII in running text have at most 0.013 entities per word and at most 3 entities; the one real
-      page above `min_entities`, a listing of root-server addresses, has 0.073. 0.03 sits between, with twice
-      the running-text maximum as margin; the test directory page (tests/stages/test_pii.py) has ~0.2;
-    min_entities: a document needs at least this many entities to be excluded, default 5 (so a short
-      contact note with one address is masked, not dropped);
-    label_only: mask and count, but exclude nothing, default False."""
+class PiiMasker(Annotator):
+    """Masks the entities in `text` and `title` and counts them in `pii_counts` (no parameters)."""
 
     name = "PiiMasker"
+    restage = "pii"
 
-    def __init__(self, max_density: float = 0.03, min_entities: int = 5, label_only: bool = False):
+    def __init__(self):
         super().__init__()
-        if not 0 < max_density:
-            raise ConfigError(f"PiiMasker max_density={max_density}: give a positive number of entities per word")
-        self.max_density = max_density
-        self.min_entities = min_entities
-        self.label_only = label_only
-        language_regions()
+        language_regions()  # fail at start-up on a bad data file
+
+    def versions(self) -> dict:
+        return {"tokens": list(TOKENS.values())}
 
     def process(self, doc: Document) -> None:
         text, counts = mask_pii(doc.text, doc.metadata.get("lang"), doc.metadata.get("url"))
@@ -265,14 +257,38 @@ class PiiMasker(DocumentStep):
         for kind, n in counts.items():
             if n and kind != "total":
                 self.stat_update(f"masked.{kind}", value=n)
-        self.decide(doc)
 
-    def decide(self, doc: Document) -> None:
-        """Rule pii_density_v2 (v1 counted dates and numbers as phones and had a guessed 0.05), from the stored `pii_counts` and `n_words` (both of the masked text), so a
-        re-run stage (`corpus stage pii`) can re-decide without the original text."""
-        counts, n_words = doc.metadata["pii_counts"], doc.metadata.get("n_words") or 0
-        density = counts["total"] / max(n_words, 1)
-        if not self.label_only and counts["total"] >= self.min_entities and density > self.max_density:
-            exclude(doc, STAGE, "pii_density", rule=DENSITY_RULE, evidence={
-                "counts": counts, "n_words": n_words, "density": round(density, 4),
-                "threshold": self.max_density, "min_entities": self.min_entities})
+
+class PiiDensityRule(Rule):
+    """Rule pii_density_v2 (v1 counted dates and numbers as phones and had a guessed 0.05): a directory or
+    listing page, decided from the stored `pii_counts` and `n_words` (both of the masked text), so a re-run
+    stage (`corpus stage pii`) re-decides without the original text.
+
+    max_density: PII entities per whitespace word above which a document is excluded, default 0.03. Measured
+      (benchmarks/pii_precision.py, RESULTS.md): of 405 real pages, the pages with PII in running text have at
+      most 0.013 entities per word and at most 3 entities; the one real page above `min_entities`, a listing
+      of root-server addresses, has 0.073. 0.03 sits between, with twice the running-text maximum as margin;
+      the test directory page (tests/stages/test_pii.py) has ~0.2;
+    min_entities: a document needs at least this many entities to be excluded, default 5 (so a short contact
+      note with one address is masked, not dropped);
+    label_only: count, but exclude nothing, default False."""
+
+    name = "PiiDensityRule"
+    rule = DENSITY_RULE
+    restage = "pii"
+
+    def __init__(self, max_density: float = 0.03, min_entities: int = 5, label_only: bool = False):
+        super().__init__(label_only=label_only)
+        if not 0 < max_density:
+            raise ConfigError(f"PiiDensityRule max_density={max_density}: give a positive number of entities per word")
+        self.max_density = max_density
+        self.min_entities = min_entities
+
+    def decide(self, doc: Document) -> Verdict | None:
+        counts, n_words = doc.metadata.get("pii_counts") or {}, doc.metadata.get("n_words") or 0
+        total = counts.get("total") or 0
+        density = total / max(n_words, 1)
+        if total >= self.min_entities and density > self.max_density:
+            return Verdict("pii_density", {"counts": counts, "n_words": n_words, "density": round(density, 4),
+                                           "threshold": self.max_density, "min_entities": self.min_entities})
+        return None

@@ -27,7 +27,7 @@ import re
 from datatrove.data import Document
 from selectolax.lexbor import LexborHTMLParser
 
-from corpus_tools.document import TOO_COMPLEX, DocumentStep, exclude
+from corpus_tools.core.document import TOO_COMPLEX, Annotator, exclude
 from corpus_tools.rights.licences import licence_candidates
 from corpus_tools.rights.optout import content_usage, robots_tokens
 from corpus_tools.rights.policy import load_policy
@@ -119,7 +119,7 @@ def html_signals(html: str, headers: dict[str, str] | None, url: str | None, age
     }
 
 
-class HtmlSignals(DocumentStep):
+class HtmlSignals(Annotator):
     """policy_path: the policy whose agent list decides which user-agent-prefixed robots rules count,
     default manifests/policy-v2.json.
     max_depth: deepest element nesting parsed, default 5,000 (browsers stop nesting the tree at 512, Blink's
@@ -129,10 +129,13 @@ class HtmlSignals(DocumentStep):
       measures 6; Python's json gives up near 1,000)."""
 
     name = "HtmlSignals"
+    restage = "rights"
+    stored = False  # the signals are working state: a restage re-reads the HTML from the WARC record
+    param_aliases = {"policy": "policy_path"}
 
     def __init__(self, policy_path: str | None = None, max_depth: int = 5000, max_json_depth: int = 256):
         super().__init__()
-        self.policy_path = policy_path
+        self.policy_path = load_policy(policy_path).path  # the file in force, also when the default was meant
         self.max_depth = max_depth
         self.max_json_depth = max_json_depth
         self.agents = {a.lower() for a in load_policy(policy_path).agents}

@@ -8,16 +8,16 @@ Rows keep input order, so the same input gives byte-identical files.
 
 from __future__ import annotations
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus_tools import __version__, storage
-from corpus_tools.document import EXCLUSION_KEY
-from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, ledger_dir, partition_dirs, warc_timestamp
+from corpus_tools import __version__
 
-ROW_GROUP = 2000
+from corpus_tools.core import storage
+from corpus_tools.core.document import EXCLUSION_KEY
+from corpus_tools.core.schema import (DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, ledger_dir, partition_dirs, warc_timestamp,
+                                      write_table)
+
 
 
 def document_row(doc: Document, run_id: str) -> dict:
@@ -33,14 +33,6 @@ def exclusion_row(doc: Document, run_id: str) -> dict:
     row.update(doc.metadata[EXCLUSION_KEY])
     row.update(id=doc.id, run_id=run_id, pipeline_version=__version__, warc_date=warc_timestamp(row.get("warc_date")))
     return row
-
-
-def write_table(url: str, rows: list[dict], schema: pa.Schema) -> None:
-    """Write rows as one zstd Parquet file, atomically. Deterministic: same rows, same bytes."""
-    table = pa.Table.from_pylist(rows, schema=schema)
-    with storage.atomic_write(url) as fh:
-        pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP, write_statistics=True)
-
 
 
 class ShardWriter(PipelineStep):

@@ -13,7 +13,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tools.release import layout
+from corpus_tools.core import layout
 from corpus_tools.release.merkle import merkle_root
 from tests.audit.test_audit import _fails, release  # noqa: F401 - the fixture: a private copy of the sample release
 from tests.conftest import run_cli
@@ -37,7 +37,7 @@ def _rewrite_one_character(rel_dir, r) -> dict:
 
 def _patch_hashes(rel_dir, r, s) -> None:
     """Manifest, release.json shard entry, manifest hash, both roots and summary.json, as in the issue."""
-    from corpus_tools.audit.store import connect, open_release
+    from corpus_tools.release.store import connect, open_release
     from corpus_tools.release.build import documents_leaves
     from corpus_tools.release.summary import compute_summary
 

@@ -63,7 +63,7 @@ def test_local_and_ray_executors_write_identical_outputs(ray_reference):
 
 def test_progress_reads_ray_markers(ray_cluster, tmp_path):
     """The driver's progress line counts the Ray tasks' completion markers and records read."""
-    from corpus_tools.progress import PhaseProgress
+    from corpus_tools.run.progress import PhaseProgress
 
     out = tmp_path / "out"
     result = run_corpus("run", "eu_web", "--input", WARC_REAL / "dolma", "--output", out, "--executor", "ray",

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 from tests.cluster.conftest import output_digest, popen_corpus, run_corpus, s3_files, wait_for
 from tests.conftest import WARC_DEV
 

@@ -136,7 +136,7 @@ def test_driver_runs_the_rounds_and_skips_completed_ones_on_rerun(tmp_path):
     from types import SimpleNamespace
 
     from corpus_tools.dedup import chained_phases
-    from corpus_tools.executors import run_phases
+    from corpus_tools.run.executors import run_phases
 
     edges = _graph(seed=5)
     _edges(tmp_path, "xxx_Latn", edges)

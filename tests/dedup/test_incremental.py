@@ -9,8 +9,8 @@ import pytest
 
 from corpus_tools.dedup import dedup_phases, index_dirs_from_options, params_from_options
 from corpus_tools.dedup import evaluate as ev
-from corpus_tools.errors import ConfigError
-from corpus_tools.run import RunOptions
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.recipe import RunOptions
 from tests.dedup.test_quality import GROUND_TRUTH
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus_tools.languages import registry
+from corpus_tools.core.languages import registry
 from corpus_tools.lid.backends import get_backend
 from corpus_tools.lid.evaluate import read_dev
 
@@ -45,7 +45,7 @@ def test_script_is_measured_from_the_text():
 
 
 def test_unknown_backend_is_a_config_error():
-    from corpus_tools.errors import ConfigError
+    from corpus_tools.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown LID backend"):
         get_backend("nope")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools.languages import OTHER, registry
+from corpus_tools.core.languages import OTHER, registry
 from corpus_tools.lid import report
 from corpus_tools.lid.backends import BACKENDS, get_backend
 from corpus_tools.lid.combine import LONG, SAMPLE_CHARS, CombinedLid, load_combiner, sample_text

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from datatrove.data import Document
 
-from corpus_tools.document import is_excluded
+from corpus_tools.core.document import is_excluded
 from corpus_tools.lid.combine import confident_targets
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.stages.extract import TrafilaturaExtractor

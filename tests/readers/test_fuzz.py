@@ -13,7 +13,7 @@ import signal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus_tools.errors import InputError
+from corpus_tools.core.errors import InputError
 from corpus_tools.readers.record import fetch_record
 from corpus_tools.readers.warc import WarcRecordReader
 from tests.conftest import TEST_DATA, WARC_REAL

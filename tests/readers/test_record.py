@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from corpus_tools.errors import InputError
+from corpus_tools.core.errors import InputError
 from corpus_tools.readers.record import check_digest, fetch_record
 from corpus_tools.readers.warc import WarcRecordReader
 from tests.conftest import WARC_REAL, run_cli

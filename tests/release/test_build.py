@@ -10,8 +10,9 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from corpus_tools.errors import VerificationError
-from corpus_tools.release import build_release, layout
+from corpus_tools.core.errors import VerificationError
+from corpus_tools.core import layout
+from corpus_tools.release import build_release
 from corpus_tools.release.merkle import merkle_root
 
 
@@ -63,7 +64,7 @@ def test_conservation_matches_run_json_and_the_ledger(sample_run, release):
 
 
 def test_one_manifest_per_shard_with_provenance(sample_run, release):
-    from corpus_tools.stages.lid import lid176_path
+    from corpus_tools.lid.backends import lid176_path
 
     manifests = sorted((sample_run / "manifests").glob("*.json"))
     assert len(manifests) == len(release["shards"]) == len(release["manifests"])
@@ -116,7 +117,7 @@ def test_rebuild_is_deterministic_and_needs_no_driver(sample_run, release, tmp_p
 
 
 def test_traversal_in_release_json_is_rejected_on_read(sample_run, tmp_path):
-    from corpus_tools.audit.store import open_release
+    from corpus_tools.release.store import open_release
 
     out = _copy(sample_run, tmp_path / "evil")
     r = json.loads((out / "release.json").read_text())
@@ -128,7 +129,7 @@ def test_traversal_in_release_json_is_rejected_on_read(sample_run, tmp_path):
 
 
 def test_no_output_is_one_line_error(tmp_path):
-    from corpus_tools.errors import InputError
+    from corpus_tools.core.errors import InputError
 
     with pytest.raises(InputError, match="no shards/ or exclusions/"):
         build_release(str(tmp_path))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from corpus_tools.errors import VerificationError
-from corpus_tools.release import layout
+from corpus_tools.core.errors import VerificationError
+from corpus_tools.core import layout
 
 
 @pytest.mark.parametrize("bad", ["../etc/passwd", "shards/../../x.parquet", "/etc/passwd", "shards\\x.parquet",

@@ -51,7 +51,7 @@ def test_s3_output_is_a_verifiable_release_with_the_same_roots(parent_and_policy
     out = f"s3://{s3_bucket}/restaged"
     _ok(run_cli("stage", "rights", "--input", parent, "--output", out, "--param", f"policy={policy}"))
     _ok(run_cli("audit", "verify", out))
-    from corpus_tools import storage
+    from corpus_tools.core import storage
 
     remote = json.loads(storage.read_bytes(f"{out}/release.json"))
     assert (remote["merkle_root"], remote["documents_root"]) == (local["merkle_root"], local["documents_root"])

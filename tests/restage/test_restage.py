@@ -15,7 +15,7 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 from corpus_tools.quality.thresholds import load_thresholds
 from tests.conftest import ROOT, SAMPLE_CRAWL, TEST_DATA, run_cli
 

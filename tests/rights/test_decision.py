@@ -73,7 +73,7 @@ def test_strict_and_first_policy_keep_notice_pages_out_of_training_without_calli
     assert (out["redistribution"], out["train_eligible"], out["optout_reasons"], out["copyright_notice"]) == (
         "reserved", False, [], True)
     assert json.loads(out["optout_evidence"])["copyright_notice"]["treated_as_reservation"] is True
-    assert out["policy_version"] == version and "_exclusion" not in out
+    assert out["policy_version"] == version and "_rights_evidence" not in out
 
 
 def test_notice_beside_a_licence_is_not_redistributed_and_an_optout_stays_an_optout():
@@ -87,9 +87,9 @@ def test_notice_beside_a_licence_is_not_redistributed_and_an_optout_stays_an_opt
 
 
 def test_drop_sends_notice_pages_to_the_ledger_only_under_the_strict_policy():
-    assert "_exclusion" not in run({"licences": [ARR]}, policy(optout_action="drop"))
+    assert "_rights_evidence" not in run({"licences": [ARR]}, policy(optout_action="drop"))
     strict = load_policy(STRICT)
-    ev = run({"licences": [ARR]}, replace(strict, data={**strict.data, "optout_action": "drop"}))["_exclusion"]
+    ev = run({"licences": [ARR]}, replace(strict, data={**strict.data, "optout_action": "drop"}))["_rights_evidence"]
     assert (ev["reasons"], ev["copyright_notice"], ev["policy_version"]) == ([], True, "rights-policy-strict-v1")
 
 
@@ -131,7 +131,7 @@ def test_policy_switches():
 def test_drop_policy_gives_exclusion_evidence_without_text():
     out = run({"tdmrep": {"header_reservation": "1", "header_policy": "https://a.example/p.json"}},
               policy(optout_action="drop"))
-    ev = out["_exclusion"]
+    ev = out["_rights_evidence"]
     assert ev["reasons"] == ["tdmrep:http_header"] and ev["policy_version"] == "rights-policy-v2"
     assert ev["tdm_policy"] == "https://a.example/p.json"
-    assert "_exclusion" not in run({"tdmrep": {"header_reservation": "1"}})
+    assert "_rights_evidence" not in run({"tdmrep": {"header_reservation": "1"}})

@@ -68,7 +68,7 @@ def test_strict_policy_reproduces_the_first_policy_and_restage_moves_documents_b
     assert all(d[2] == [] and d[3] == (u in NOTICE) and d[4] == "rights-policy-strict-v1" for u, d in docs.items())
     release = json.loads((strict / "release.json").read_text())
     assert release["previous"]["documents_root"] == json.loads((default_run / "release.json").read_text())["documents_root"]
-    change = release["lineage"]["params"]["rights"]["policy"]
+    change = release["lineage"]["params"]["rights"]["policy_path"]
     assert change["new"] == str(STRICT_POLICY) and change["old"].endswith("manifests/policy-v2.json")
     s = json.loads(_cli("audit", "summary", strict, "--json"))["optout"]
     assert (s["excluded"], s["kept_with_signal"]) == (0, {})
@@ -112,6 +112,6 @@ def test_a_release_made_under_the_first_default_restages_from_the_policy_that_de
     assert {u: (d[0], d[1]) for u, d in _docs(same).items()} == BEFORE
     new = tmp_path / "new"
     _cli("stage", "rights", "--input", old, "--output", new, "--param", f"policy={MANIFESTS / 'policy-v2.json'}")
-    change = json.loads((new / "release.json").read_text())["lineage"]["params"]["rights"]["policy"]
+    change = json.loads((new / "release.json").read_text())["lineage"]["params"]["rights"]["policy_path"]
     assert change["old"].endswith("manifests/policy-v1.json") and change["new"].endswith("manifests/policy-v2.json")
     assert all(d[1] is True for d in _docs(new).values())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from corpus_tools.errors import ConfigError
+from corpus_tools.core.errors import ConfigError
 from corpus_tools.rights.policy import DEFAULT_POLICY, load_policy
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from corpus_tools.document import is_excluded
+from corpus_tools.core.document import is_excluded
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.rights.decision import decide
 from corpus_tools.rights.policy import STRICT_POLICY

@@ -1,4 +1,4 @@
-"""Per-document fault isolation (corpus_tools/document.py) and the pre-parse budget of HtmlSignals, on the
+"""Per-document fault isolation (corpus_tools/core/document.py) and the pre-parse budget of HtmlSignals, on the
 hostile pages of tests/data/hostile/ (a real blog page with hostile markup injected; see SOURCES.md there)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 import pytest
 from datatrove.data import Document
 
-from corpus_tools.document import DocumentStep, exclude, is_excluded
-from corpus_tools.errors import ConfigError
+from corpus_tools.core.document import DocumentStep, exclude, is_excluded
+from corpus_tools.core.errors import ConfigError
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.stages.extract import TrafilaturaExtractor
 from corpus_tools.stages.signals import HtmlSignals
@@ -98,7 +98,7 @@ def test_configuration_and_io_errors_still_fail_the_task():
 
 
 def test_cpu_budget_turns_a_runaway_document_into_too_complex(monkeypatch):
-    import corpus_tools.document as document
+    import corpus_tools.core.document as document
 
     monkeypatch.setattr(document, "CPU_BUDGET_S", 0.2)
 

@@ -1,11 +1,11 @@
-"""`CascadeLid` as a pipeline stage: columns, flags, non-target exclusion with evidence, keep_other."""
+"""`CascadeLid` (annotator) and `LanguageRule` (rule): columns, flags, non-target exclusion with evidence, keep_other."""
 
 import json
 
 from datatrove.data import Document
 
-from corpus_tools.document import EXCLUSION_KEY, is_excluded
-from corpus_tools.stages.lid import CascadeLid
+from corpus_tools.core.document import EXCLUSION_KEY, is_excluded
+from corpus_tools.stages.lid import CascadeLid, LanguageRule
 
 DE = ("Alle Menschen sind frei und gleich an Würde und Rechten geboren. Sie sind mit Vernunft und Gewissen "
       "begabt und sollen einander im Geist der Brüderlichkeit begegnen.")
@@ -14,9 +14,10 @@ FR = ("Tous les êtres humains naissent libres et égaux en dignité et en droit
 JA = "すべての人間は、生まれながらにして自由であり、かつ、尊厳と権利とについて平等である。人間は、理性と良心とを授けられており、互いに同胞の精神をもって行動しなければならない。"
 
 
-def run(step, text, **meta):
+def run(step, text, rule=None, **meta):
     doc = Document(text=text, id="d1", metadata=dict(meta))
-    step.process(doc)
+    for s in (step, rule or LanguageRule()):
+        s.process(doc)
     return doc
 
 
@@ -28,6 +29,9 @@ def test_target_document_gets_label_score_top3_and_no_flags():
 
 
 def test_non_target_goes_to_the_ledger_with_scores_not_text():
+    annotated = Document(text=JA, id="d0")
+    CascadeLid().process(annotated)
+    assert annotated.metadata["lang"] == "other" and not is_excluded(annotated)  # the annotator never excludes
     doc = run(CascadeLid(), JA)
     ex = doc.metadata[EXCLUSION_KEY]
     assert ex["stage"] == "lid" and ex["reason"] == "non_target_language" and ex["rule"] == "lid_cascade_v3"
@@ -40,8 +44,17 @@ def test_non_target_goes_to_the_ledger_with_scores_not_text():
 
 
 def test_keep_other_routes_to_other_partition():
-    doc = run(CascadeLid(keep_other=True), JA)
+    doc = run(CascadeLid(), JA, rule=LanguageRule(keep_other=True))
     assert doc.metadata["lang"] == "other" and not is_excluded(doc)
+    assert "_lid_verdict" not in doc.metadata  # working state is consumed by the rule
+
+
+def test_a_stored_other_document_is_excluded_from_its_columns():
+    """A restage of a keep_other release with keep_other=false: the rule decides from the stored columns."""
+    kept = run(CascadeLid(), JA, rule=LanguageRule(keep_other=True))
+    LanguageRule().process(kept)
+    ex = kept.metadata[EXCLUSION_KEY]
+    assert ex["reason"] == "non_target_language" and json.loads(ex["evidence"])["label"] == "jpn_Jpan"
 
 
 def test_short_and_mixed_flags_and_paragraph_mode():

@@ -7,10 +7,10 @@ import json
 import pytest
 from datatrove.data import Document
 
-from corpus_tools.document import EXCLUSION_KEY, is_excluded
-from corpus_tools.errors import ConfigError
+from corpus_tools.core.document import EXCLUSION_KEY, is_excluded
+from corpus_tools.core.errors import ConfigError
 from corpus_tools.stages.extract import set_text, text_sha256
-from corpus_tools.stages.pii import PiiMasker, iban_valid, mask_pii, phone_regions
+from corpus_tools.stages.pii import PiiDensityRule, PiiMasker, iban_valid, mask_pii, phone_regions
 
 # (language, url, text, expected counts, values that must disappear)
 CASES = [
@@ -108,7 +108,7 @@ def directory_page() -> str:
 
 def test_directory_page_is_excluded_for_pii_density_with_counts_only():
     doc = Document(text=directory_page(), id="dir", metadata={"lang": "deu_Latn", "url": "https://verzeichnis.de/"})
-    (out,) = list(PiiMasker().run(iter([doc])))
+    (out,) = list(PiiDensityRule().run(PiiMasker().run(iter([doc]))))
     assert is_excluded(out)
     exc = out.metadata[EXCLUSION_KEY]
     assert (exc["stage"], exc["reason"], exc["rule"]) == ("pii", "pii_density", "pii_density_v2")
@@ -120,7 +120,7 @@ def test_directory_page_is_excluded_for_pii_density_with_counts_only():
 
 def test_label_only_masks_but_keeps_dense_pages():
     doc = Document(text=directory_page(), id="dir", metadata={"lang": "deu_Latn", "url": "https://verzeichnis.de/"})
-    (out,) = list(PiiMasker(label_only=True).run(iter([doc])))
+    (out,) = list(PiiDensityRule(label_only=True).run(PiiMasker().run(iter([doc]))))
     assert not is_excluded(out)
     assert "@aerzte-berlin.de" not in out.text and out.metadata["pii_counts"]["total"] == 24
 
@@ -133,7 +133,7 @@ def test_one_address_in_a_short_note_is_masked_not_dropped():
 
 def test_bad_density_fails_at_start():
     with pytest.raises(ConfigError, match="max_density"):
-        PiiMasker(max_density=0)
+        PiiDensityRule(max_density=0)
 
 
 def test_title_is_masked_too():

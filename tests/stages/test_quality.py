@@ -10,15 +10,15 @@ import pytest
 from datatrove.data import Document
 from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 
-from corpus_tools.document import EXCLUSION_KEY, is_excluded
-from corpus_tools.errors import ConfigError
-from corpus_tools.languages import registry
+from corpus_tools.core.document import EXCLUSION_KEY, is_excluded
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.languages import registry
 from corpus_tools.quality.rules import RULES, decide
 from corpus_tools.quality.signals import compute_signals
 from corpus_tools.quality.thresholds import load_thresholds
-from corpus_tools.schema import QUALITY_STRUCT
+from corpus_tools.core.schema import QUALITY_STRUCT
 from corpus_tools.stages.quality import QualityRules, QualitySignals
-from corpus_tools.text import split_words, word_tokenizer
+from corpus_tools.quality.text import split_words, word_tokenizer
 from tests.conftest import SAMPLE_CRAWL, TEST_DATA, run_cli
 
 GERMAN = (TEST_DATA / "quality" / "deu_dmexco.txt").read_text(encoding="utf-8")
@@ -211,7 +211,7 @@ def test_language_without_thresholds_is_annotated_and_kept():
 
 
 def test_spacy_word_cache_is_bounded_and_rebuilding_keeps_tokens(monkeypatch):
-    import corpus_tools.text as text
+    import corpus_tools.quality.text as text
 
     before = split_words(GERMAN, "deu_Latn")
     monkeypatch.setattr(text, "MAX_STRINGS", 10)
@@ -223,7 +223,7 @@ def test_spacy_word_cache_is_bounded_and_rebuilding_keeps_tokens(monkeypatch):
 def test_cached_spacy_tokenizer_splits_exactly_like_spacy_blank(tmp_path, monkeypatch):
     import spacy
 
-    from corpus_tools import text
+    from corpus_tools.quality import text
 
     monkeypatch.setenv("CORPUS_CACHE_DIR", str(tmp_path))
     sample = "L'homme qu'il aime, aujourd'hui : 3,5 km/h ! https://ex.fr/a?b=1 — Dr. Müller's (z.B.) ca. 20%."
@@ -243,7 +243,7 @@ def test_cached_spacy_tokenizer_splits_exactly_like_spacy_blank(tmp_path, monkey
 def test_compiled_regex_copy_matches_re_and_a_stale_copy_is_recompiled(tmp_path):
     import re
 
-    from corpus_tools.text import _compiled_regexes
+    from corpus_tools.quality.text import _compiled_regexes
 
     patterns = {"token_match": r"(?iu)^(?:[a-zà-ÿ]+-t-(?:il|elle)|aujourd'hui)$", "infix_finditer": r"(?<=[0-9])[+\-*^](?=[0-9-])"}
     path = tmp_path / "x.regex"

@@ -49,7 +49,7 @@ def test_near_miss_cc_licence_on_image_caption():
 
 
 def test_step_annotates_documents_and_skips_excluded():
-    from corpus_tools.document import exclude
+    from corpus_tools.core.document import exclude
 
     step = HtmlSignals()
     a = Document(text='<footer><a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC</a></footer>',

@@ -82,7 +82,7 @@ def _one_torch_thread():
 @pytest.fixture(scope="session")
 def pulled(release, tmp_path_factory) -> Path:
     """The whole release pulled once, shared by the training tests."""
-    from corpus_tools.pull import pull
+    from corpus_tools.train.pull import pull
 
     dest = tmp_path_factory.mktemp("pulled") / "data"
     pull(str(release), str(dest))

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus_tools.errors import VerificationError
-from corpus_tools.pull import ShardReader, pull, sha256_file, shard_files
+from corpus_tools.core.errors import VerificationError
+from corpus_tools.train.pull import ShardReader, pull, sha256_file, shard_files
 from tests.conftest import run_cli
 
 
@@ -105,7 +105,7 @@ def test_dataset_splits_across_workers_and_ranks_without_duplication(pulled):
     import torch
     from torch.utils.data import DataLoader
 
-    from corpus_tools.pull import ShardDataset
+    from corpus_tools.train.pull import ShardDataset
 
     files = shard_files(str(pulled))
     everything = _ids(ShardDataset(files, eligible_only=False))
@@ -124,7 +124,7 @@ def test_dataset_splits_across_workers_and_ranks_without_duplication(pulled):
 
 @pytest.mark.cluster
 def test_pull_and_stream_from_s3(release, release_manifest, s3_server, s3_bucket, tmp_path):
-    from corpus_tools.pull import ShardDataset
+    from corpus_tools.train.pull import ShardDataset
 
     client = s3_server.client()
     client.upload_file(str(release / "release.json"), s3_bucket, "rel/release.json")

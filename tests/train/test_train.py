@@ -10,8 +10,8 @@ import math
 import pyarrow.parquet as pq
 import pytest
 
-from corpus_tools.errors import ConfigError
-from corpus_tools.train import build_data, evaluate, id_hash, load_model, make_config, split_language, train
+from corpus_tools.core.errors import ConfigError
+from corpus_tools.train.model import build_data, evaluate, id_hash, load_model, make_config, split_language, train
 from tests.conftest import run_cli
 
 

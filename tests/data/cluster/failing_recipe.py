@@ -7,7 +7,7 @@ recipe file, so it also checks that recipe-local steps reach Ray workers (pickle
 
 from datatrove.pipeline.base import PipelineStep
 
-from corpus_tools.run import Phase, RunOptions
+from corpus_tools.core.recipe import Phase, RunOptions
 
 
 class FailOn(PipelineStep):
@@ -26,7 +26,7 @@ class FailOn(PipelineStep):
 
 
 def build(opts: RunOptions) -> list[Phase]:
-    from corpus_tools.run import load_recipe
+    from corpus_tools.run.driver import load_recipe
 
     fail_on = opts.params.pop("fail_on", "")  # this recipe's own param; eu_web refuses keys it does not know
     opts.params.setdefault("dedup", "false")

@@ -5,7 +5,7 @@ path and the fix, exit 2, not retry three times and print tracebacks."""
 from datatrove.pipeline.base import PipelineStep
 
 from corpus_tools.readers.warc import WarcRecordReader
-from corpus_tools.run import Phase, RunOptions
+from corpus_tools.core.recipe import Phase, RunOptions
 
 
 class WriteToFullDisk(PipelineStep):

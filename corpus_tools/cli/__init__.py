@@ -12,11 +12,11 @@ import sys
 import click
 
 from corpus_tools import __version__
-from corpus_tools.errors import CorpusError
+from corpus_tools.core.errors import CorpusError
 
 
 def _s3_where() -> str:
-    from corpus_tools.storage import s3_endpoint
+    from corpus_tools.core.storage import s3_endpoint
 
     return s3_endpoint() or "AWS S3"
 
@@ -29,7 +29,7 @@ def environment_error(e: BaseException) -> str | None:
         from botocore import exceptions as bx
     except ImportError:  # the s3 extra is not installed: no S3 error can occur
         bx = None
-    from corpus_tools import storage
+    from corpus_tools.core import storage
 
     if bx is not None and isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return storage.s3_no_credentials()
@@ -72,7 +72,7 @@ class CorpusGroup(click.Group):
     (a digest, a root, conservation) or a failed task."""
 
     def invoke(self, ctx):
-        from corpus_tools.errors import RetryableError
+        from corpus_tools.core.errors import RetryableError
 
         try:
             return super().invoke(ctx)
@@ -138,8 +138,9 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--robots", "robots", multiple=True, help="WARC file, directory or glob of robots.txt (and tdmrep.json) captures of the crawl (repeatable).")
 def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite, robots, no_report):
     """Run PIPELINE (a recipe in pipelines/, by name or path) over WARC input."""
-    from corpus_tools.run import RunOptions, execute
-    from corpus_tools.storage import set_s3_endpoint
+    from corpus_tools.core.recipe import RunOptions
+    from corpus_tools.run.driver import execute
+    from corpus_tools.core.storage import set_s3_endpoint
 
     set_s3_endpoint(s3_endpoint)
     opts = RunOptions(inputs=list(inputs), output=output, tasks=tasks, workers=workers, limit=limit,
@@ -159,7 +160,7 @@ def report_cmd(output, s3_endpoint):
     """Write OUTPUT/reports/index.html and the numbers behind it (reports/*.csv, reports/stats.json) for a
     finished run, a local directory or an s3:// prefix (runs automatically after `corpus run`)."""
     from corpus_tools.report import build_report
-    from corpus_tools.storage import set_s3_endpoint
+    from corpus_tools.core.storage import set_s3_endpoint
 
     set_s3_endpoint(s3_endpoint)
     click.echo(str(build_report(output)))
@@ -175,24 +176,24 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
-from corpus_tools.readers.cli import warc_group  # noqa: E402
+from corpus_tools.cli.readers import warc_group  # noqa: E402
 
 main.add_command(warc_group)
 
-from corpus_tools.pull import pull_cmd, train_cmd  # noqa: E402
+from corpus_tools.cli.train import pull_cmd, train_cmd  # noqa: E402
 
 main.add_command(pull_cmd)
 main.add_command(train_cmd)
 
-from corpus_tools.audit.cli import audit  # noqa: E402
+from corpus_tools.cli.audit import audit  # noqa: E402
 
 main.add_command(audit)
 
-from corpus_tools.lid.cli import lid_group  # noqa: E402
+from corpus_tools.cli.lid import lid_group  # noqa: E402
 
 main.add_command(lid_group)
 
-from corpus_tools.restage.cli import stage_cmd, stages_cmd  # noqa: E402
+from corpus_tools.cli.stage import stage_cmd, stages_cmd  # noqa: E402
 
 main.add_command(stages_cmd)
 main.add_command(stage_cmd)

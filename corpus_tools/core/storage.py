@@ -21,7 +21,7 @@ import re
 import time
 from pathlib import Path
 
-from corpus_tools.errors import InputError, RetryableError
+from corpus_tools.core.errors import InputError, RetryableError
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _RETRIES = 5

@@ -19,7 +19,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from corpus_tools.languages import registry
+from corpus_tools.core.languages import registry
 from corpus_tools.lid.backends import BACKENDS, get_backend
 from corpus_tools.lid.evaluate import CACHE_DIR
 
@@ -48,7 +48,7 @@ def _extract(html: str, url: str | None) -> str:
 
 
 def _warc_pages(path: Path) -> list[tuple[str, str]]:
-    from corpus_tools.document import is_excluded
+    from corpus_tools.core.document import is_excluded
     from corpus_tools.readers.warc import WarcRecordReader
 
     pages = []

@@ -3,9 +3,9 @@ markers, per-task stats, task logs) can live on S3 next to the output.
 
 Why not `s3fs`: it needs `aiobotocore`, whose pinned botocore range conflicts with our boto3==1.44.8
 (`pip install s3fs -c constraints.txt` is unresolvable). datatrove only needs open/ls/find/info/isfile/rm on
-small files, which this covers; endpoint and credentials come from `corpus_tools.storage` (S3_ENDPOINT_URL).
+small files, which this covers; endpoint and credentials come from `corpus_tools.core.storage` (S3_ENDPOINT_URL).
 
-`register()` is called when `corpus_tools.executors` is imported, in the driver and in every worker process.
+`register()` is called when `corpus_tools.run.executors` is imported, in the driver and in every worker process.
 Writes are one PUT at close (atomic on S3: a marker is either there or not); reads fetch the whole object.
 """
 
@@ -18,13 +18,13 @@ from fsspec.spec import AbstractFileSystem
 
 
 def _client():
-    from corpus_tools import storage
+    from corpus_tools.core import storage
 
     return storage.s3_client()
 
 
 def _call(fn, *args, **kwargs):
-    from corpus_tools import storage
+    from corpus_tools.core import storage
 
     return storage._s3_call(fn, *args, **kwargs)
 
@@ -109,7 +109,7 @@ class BotoS3FileSystem(AbstractFileSystem):
         return out if detail else sorted(out)
 
     def info(self, path, **kwargs):
-        from corpus_tools.errors import InputError
+        from corpus_tools.core.errors import InputError
 
         path = self._strip_protocol(path)
         bucket, key = self._split(path)
@@ -127,7 +127,7 @@ class BotoS3FileSystem(AbstractFileSystem):
     def _open(self, path, mode="rb", **kwargs):
         bucket, key = self._split(self._strip_protocol(path))
         if "r" in mode:
-            from corpus_tools.errors import InputError
+            from corpus_tools.core.errors import InputError
 
             try:
                 body = _call(lambda: _client().get_object(Bucket=bucket, Key=key)["Body"].read())

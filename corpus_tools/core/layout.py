@@ -18,8 +18,9 @@ import json
 import re
 from pathlib import Path, PurePosixPath
 
-from corpus_tools.errors import ConfigError, VerificationError
-from corpus_tools.languages import data_dir
+from corpus_tools.core.errors import ConfigError, VerificationError
+from corpus_tools.core import storage
+from corpus_tools.core.languages import data_dir
 
 SCHEMA_DIR = data_dir("manifests")
 RELEASE_FILES = ("release.json", "croissant.json", "summary.json", "takedown.json")
@@ -102,3 +103,14 @@ def loads(data: bytes, name: str, where: str) -> dict:
     except (ValueError, UnicodeDecodeError) as e:
         raise VerificationError(f"{where} is not valid JSON ({e}); it was modified or truncated") from None
     return validate(obj, name, where)
+
+
+def records_read(output: str, phase: str = "docs") -> int:
+    """Sum of the reader's `records_read` counter over the phase's per-task stats files."""
+    total = 0
+    for url in storage.list_files(storage.join(output, "logs", phase, "stats"), ".json"):
+        for step in json.loads(storage.read_bytes(url)):
+            stat = step.get("stats", {}).get("records_read")
+            if stat:
+                total += stat["total"] if isinstance(stat, dict) else stat
+    return total

@@ -19,6 +19,9 @@ import re
 from datetime import datetime, timezone
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tools.core import storage
 
 PROVENANCE = [
     pa.field("id", pa.string(), nullable=False),
@@ -156,3 +159,13 @@ def warc_date_text(value) -> str | None:
     if d is None:
         return value if isinstance(value, str) else None
     return d.strftime("%Y-%m-%dT%H:%M:%S") + (f".{d.microsecond:06d}" if d.microsecond else "") + "Z"
+
+
+ROW_GROUP = 2000
+
+
+def write_table(url: str, rows: list[dict], schema: pa.Schema) -> None:
+    """Write rows as one zstd Parquet file, atomically. Deterministic: same rows, same bytes."""
+    table = pa.Table.from_pylist(rows, schema=schema)
+    with storage.atomic_write(url) as fh:
+        pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP, write_statistics=True)

@@ -24,74 +24,22 @@ import shutil
 import socket
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 
-from corpus_tools import __version__, storage
-from corpus_tools.storage import parquet_rows, read_parquet
-from corpus_tools.errors import ConfigError, InputError, VerificationError
-from corpus_tools.languages import data_dir
-from corpus_tools.schema import SHARD_KEYS, path_key
+from corpus_tools import __version__
+
+
+from corpus_tools.core import storage
+from corpus_tools.core.storage import parquet_rows, read_parquet
+from corpus_tools.core.errors import ConfigError, InputError, VerificationError
+from corpus_tools.core.languages import data_dir
+from corpus_tools.core.layout import records_read
+from corpus_tools.core.recipe import RunOptions, check_params
+from corpus_tools.core.schema import SHARD_KEYS, path_key
 
 PIPELINES_DIR = data_dir("pipelines")
-
-
-@dataclass
-class RunOptions:
-    """What the CLI passes to a recipe. `params` holds recipe-specific `--param key=value` pairs."""
-
-    inputs: list[str]
-    output: str
-    files: list[str] = field(default_factory=list)
-    tasks: int = 0
-    workers: int = 1
-    limit: int = -1
-    executor: str = "local"
-    ray_address: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    run_id: str = ""
-    robots: list[str] = field(default_factory=list)  # robots.txt / tdmrep.json capture WARCs (`--robots`)
-
-
-@dataclass(frozen=True)
-class Param:
-    """One recipe parameter: `type` is bool, int, float or str; `default` its value when not given."""
-
-    type: type
-    default: object
-    help: str = ""
-
-    def parse(self, key: str, raw: str):
-        if self.type is bool:
-            if raw.strip().lower() not in ("true", "false"):
-                raise ConfigError(f"--param {key}={raw!r} is not a boolean: give {key}=true or {key}=false")
-            return raw.strip().lower() == "true"
-        try:
-            return self.type(raw)
-        except ValueError:
-            raise ConfigError(f"--param {key}={raw!r} is not {'an integer' if self.type is int else 'a number'}: "
-                              f"give e.g. {key}={self.default}") from None
-
-
-def check_params(table: dict[str, Param] | None, params: dict[str, str]) -> dict:
-    """Typed values of every param in a recipe's PARAMS `table` (defaults filled in); ConfigError on an unknown
-    key or a bad value. A recipe without a PARAMS table accepts any key (its own code reads `opts.params`)."""
-    if table is None:
-        return dict(params)
-    unknown = sorted(set(params) - set(table))
-    if unknown:
-        raise ConfigError(f"unknown --param {', '.join(unknown)}: this recipe takes {', '.join(sorted(table))}")
-    return {k: (p.parse(k, params[k]) if k in params else p.default) for k, p in table.items()}
-
-
-@dataclass
-class Phase:
-    """One executor's worth of work. `tasks` = number of parallel tasks; 0 means one per input file."""
-
-    name: str
-    pipeline: list
-    tasks: int
 
 
 def load_recipe_path(name_or_path: str) -> Path:
@@ -125,7 +73,7 @@ def make_run_id(recipe: str, opts: RunOptions) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG_FILE = "run-config.json"
 LOCK_FILE = ".lock"
 
@@ -144,7 +92,7 @@ def _size(url: str) -> int:
 def _code_digest() -> str:
     """The package's own source, so an edited checkout with the same version number still counts as a change."""
     h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     for path in sorted(p for p in package.rglob("*.py") if p.relative_to(package).parts[0] != "pipelines"):
         h.update(str(path.relative_to(package.parent)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
@@ -295,17 +243,6 @@ def prepare_output(output: str, overwrite: bool) -> None:
         raise InputError(f"output directory {output} is not writable ({e.strerror}): choose another --output") from None
 
 
-def records_read(output: str, phase: str = "docs") -> int:
-    """Sum of the reader's `records_read` counter over the phase's per-task stats files."""
-    total = 0
-    for url in storage.list_files(storage.join(output, "logs", phase, "stats"), ".json"):
-        for step in json.loads(storage.read_bytes(url)):
-            stat = step.get("stats", {}).get("records_read")
-            if stat:
-                total += stat["total"] if isinstance(stat, dict) else stat
-    return total
-
-
 def conservation(output: str) -> dict:
     """Records read vs documents kept + records excluded (by stage and reason), from the files on disk."""
     kept_by_lang: Counter = Counter()
@@ -350,7 +287,7 @@ def _execute(recipe: str, module, opts: RunOptions, progress: bool) -> dict:
     opts.run_id = opts.run_id or make_run_id(recipe, opts)
     phases = module.build(opts)
     started = time.time()
-    from corpus_tools.executors import run_phases
+    from corpus_tools.run.executors import run_phases
 
     failed = run_phases(phases, opts, progress=progress)
     summary = {"run_id": opts.run_id, "pipeline": Path(recipe).stem, "pipeline_version": __version__,

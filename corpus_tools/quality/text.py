@@ -1,6 +1,6 @@
 """Shared word splitting: one tokenizer per language, chosen in `language_ids/quality_thresholds.tsv`.
 
-    from corpus_tools.text import split_words
+    from corpus_tools.quality.text import split_words
     words = split_words("Der Hund schläft.", "deu_Latn")   # ['Der', 'Hund', 'schläft', '.']
 
 The tokenizers are datatrove's (spaCy blank models, no downloads): `SpaCyTokenizer:<spacy code>` or
@@ -23,8 +23,8 @@ from functools import lru_cache
 
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, WhitespaceTokenizer, WordTokenizer
 
-from corpus_tools import storage
-from corpus_tools.errors import ConfigError
+from corpus_tools.core import storage
+from corpus_tools.core.errors import ConfigError
 
 FALLBACK = ("SpaCyTokenizer", "xx")
 

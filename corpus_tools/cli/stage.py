@@ -14,12 +14,45 @@ import json
 import click
 
 
+
+HELP = {
+    "lid": "language ID again (CascadeLid + LanguageRule), e.g. with keep_other or the priors on",
+    "rights": "re-apply a (changed) rights policy: signals re-read from the WARC record's HTML, no re-extraction",
+    "quality": "re-decide the quality rules from the stored `quality` signals (recompute=true measures them again)",
+    "pii": "re-decide the PII density rule from the stored pii_counts (the stored text is already masked)",
+    "dedup": "deduplicate the parent's documents again, optionally against earlier releases (index=OUT[,OUT])",
+    "release": "rebuild the release files (manifests, Merkle roots, croissant.json, summary.json); always last",
+}
+
+
+def describe(pipeline: str = "eu_web") -> list[dict]:
+    """The table `corpus stages` prints (and `--json` dumps): every stage, its parameters and versions."""
+    from corpus_tools.restage.stages import ORDER, recipe_steps, stage_params, stage_steps, versions
+
+    steps = recipe_steps(pipeline)
+    rows = []
+    for stage in ORDER:
+        try:
+            vers = versions(steps, stage)
+        except Exception as e:  # a missing data file must not hide the other stages
+            vers = {"error": f"{type(e).__name__}: {e}"}
+        params = [{"name": k, "type": p.type.__name__ if p.type is not tuple else "list", "default": p.default,
+                   "help": p.help} for k, p in stage_params(steps, stage).items()]
+        for s in stage_steps(steps, stage):
+            if getattr(type(s), "param_key", None):
+                params.append({"name": "COLUMN[.LANG]", "type": "float", "default": "the table's value",
+                               "help": "override one threshold column for all languages, or one language with .LANG"})
+        rows.append({"stage": stage, "help": HELP[stage], "versions": json.loads(json.dumps(vers, default=str)),
+                     "params": params})
+    return rows
+
+
+
+
 @click.command("stages")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 def stages_cmd(as_json):
     """List the stages `corpus stage` can re-run, with their parameters (type, default, unit) and versions."""
-    from corpus_tools.restage.registry import describe
-
     rows = describe()
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
@@ -49,10 +82,10 @@ def stage_cmd(names, parent, output, params, workers, executor, ray_address, s3_
 
     Kept documents are re-decided from their stored columns; ledger rows of the stage that may now be kept are
     re-hydrated from their WARC record; the output is a complete release with lineage to its parent."""
-    from corpus_tools import storage
+    from corpus_tools.core import storage
     from corpus_tools.cli import format_summary, parse_params
-    from corpus_tools.restage.driver import dry_run as do_dry_run
-    from corpus_tools.restage.driver import format_dry_run, restage
+    from corpus_tools.run.restage import dry_run as do_dry_run
+    from corpus_tools.run.restage import format_dry_run, restage
 
     storage.set_s3_endpoint(s3_endpoint)
     stages = [n for n in names.split(",") if n.strip()]

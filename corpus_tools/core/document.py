@@ -1,9 +1,17 @@
-"""How a record travels through the pipeline: one datatrove `Document` per WARC record.
+"""How a record travels through the pipeline: one datatrove `Document` per WARC record, and the two step types.
 
-A record that does not become a kept document is not dropped from the stream: a stage marks it with
+A record that does not become a kept document is not dropped from the stream: a step marks it with
 `exclude(doc, ...)` and it flows on to the writer, which puts it in the exclusions ledger. That keeps the
-conservation law (records read = kept + excluded) true by construction, and later stages simply skip
+conservation law (records read = kept + excluded) true by construction, and later steps simply skip
 excluded documents (`DocumentStep.run` does that for them).
+
+The step contract (issue 19):
+- an `Annotator` adds columns (metadata) and never excludes;
+- a `Rule` has a name and version (`rule`), typed constructor parameters with one default each (stored under
+  the same attribute names, so `corpus stage` reads them from the signature), and one method
+  `decide(doc) -> None | (reason, evidence)`; `Rule.process` writes the exclusion, in this one place.
+  `label_only=True` records the verdict (stat `decided.<reason>`) and excludes nothing.
+Batching lives once, in `DocumentStep.run`: a step with `batch_size > 1` gets `process_batch(docs)`.
 
 Fault isolation lives here, once, for every per-document step: an exception while a step processes one
 document (a malformed URL, JSON-LD nested too deep for the parser, a bug that only one page triggers) turns
@@ -21,16 +29,18 @@ Metadata keys starting with `_` are working state (raw HTML, HTTP headers) and a
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import signal
 import threading
 from abc import abstractmethod
+from typing import NamedTuple
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from loguru import logger
 
-from corpus_tools.errors import CorpusError, describe_error
+from corpus_tools.core.errors import CorpusError, describe_error
 
 EXCLUSION_KEY = "exclusion"
 PROCESSING_ERROR = "processing_error"
@@ -134,13 +144,50 @@ class DocumentStep(PipelineStep):
         if "process_batch" in cls.__dict__:
             cls.process_batch = _isolated_batch(cls.__dict__["process_batch"])
 
+    batch_size = 1  # > 1: documents reach `process_batch` this many at a time, in order
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if self.batch_size > 1:
+            batch: list[Document] = []
+            for doc in data:
+                batch.append(doc)
+                if len(batch) == self.batch_size:
+                    yield from self._run_batch(batch)
+                    batch = []
+            yield from self._run_batch(batch)
+            return
         for doc in data:
             if not is_excluded(doc):
                 with self.track_time():
                     self.process(doc)
                 self.count(doc)
             yield doc
+
+    def _run_batch(self, docs: list[Document]) -> list[Document]:
+        live = [d for d in docs if not is_excluded(d)]
+        if live:
+            with self.track_time():
+                self.process_batch(docs)
+            for doc in live:
+                self.count(doc)
+        return docs
+
+    def process_batch(self, docs: list[Document]) -> list[Document]:
+        """The documents of one batch (excluded ones included, to be skipped); default one `process` each."""
+        for doc in docs:
+            if not is_excluded(doc):
+                self.process(doc)
+        return docs
+
+    @classmethod
+    def parameters(cls) -> dict[str, inspect.Parameter]:
+        """The constructor's parameters: the step's configuration, each with its one default."""
+        return {n: p for n, p in inspect.signature(cls.__init__).parameters.items()
+                if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+    def params(self) -> dict:
+        """This instance's configuration: every constructor parameter's value (stored under its name)."""
+        return {name: getattr(self, name) for name in self.parameters()}
 
     def ledger_stage(self) -> str:
         import sys
@@ -166,3 +213,52 @@ class DocumentStep(PipelineStep):
     @abstractmethod
     def process(self, doc: Document) -> None:
         """Annotate `doc` in place, and `exclude` it if a rule says so."""
+
+
+class Annotator(DocumentStep):
+    """A step that adds columns and never excludes (exclusions are a `Rule`'s).
+
+    stored: its columns are written with the document, so a restage need not re-run it on kept documents;
+      False (e.g. `HtmlSignals`, whose signals are working state) makes a restage re-read the WARC record."""
+
+    stored = True
+
+
+class Verdict(NamedTuple):
+    """A rule's decision to exclude: ledger `reason`, `evidence` (measured values and thresholds, never text),
+    and `rule` when one step applies several named rules (default: the step's `rule`)."""
+
+    reason: str
+    evidence: dict | None = None
+    rule: str | None = None
+
+
+class Rule(DocumentStep):
+    """A named, versioned decision. Subclasses set `rule` (e.g. `pii_density_v2`) and `stage` (the ledger
+    stage), take typed constructor parameters with one default each, and implement `decide`.
+
+    label_only: decide and count (stat `decided.<reason>`) but exclude nothing, default False."""
+
+    rule = ""
+
+    def __init__(self, label_only: bool = False):
+        super().__init__()
+        self.label_only = label_only
+
+    @abstractmethod
+    def decide(self, doc: Document) -> Verdict | tuple | None:
+        """None to keep `doc`, else (reason, evidence[, rule])."""
+
+    def process(self, doc: Document) -> None:
+        verdict = self.decide(doc)
+        if verdict is None:
+            return
+        verdict = Verdict(*verdict)
+        self.stat_update(f"decided.{verdict.reason}")
+        if not self.label_only:
+            exclude(doc, self.ledger_stage(), verdict.reason, rule=verdict.rule or self.rule, evidence=verdict.evidence)
+
+    def may_keep(self, row: dict, parent: "Rule") -> bool:
+        """Restage: may a ledger row this rule's class wrote under `parent` (the parent's instance) be kept by
+        this instance? Only such rows are re-hydrated. Default: when any parameter differs."""
+        return self.params() != parent.params()

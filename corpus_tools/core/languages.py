@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools.errors import ConfigError
+from corpus_tools.core.errors import ConfigError
 
 
 

@@ -24,9 +24,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus_tools import storage
-from corpus_tools.errors import InputError, VerificationError
-from corpus_tools.release import layout
+from corpus_tools.core import storage
+from corpus_tools.core.errors import InputError, VerificationError
+from corpus_tools.core import layout
 
 ALLOWED_STATEMENTS = ("SELECT",)  # not EXPLAIN: EXPLAIN ANALYZE would execute the statement it wraps
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
@@ -172,7 +172,7 @@ def connect(rel: Release, lock: bool = True, sandbox: Sandbox | None = None):
     import duckdb
     import pyarrow as pa
 
-    from corpus_tools.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA
+    from corpus_tools.core.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA
 
     con = duckdb.connect(":memory:")
     con.execute("SET autoinstall_known_extensions=false")

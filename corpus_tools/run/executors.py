@@ -1,7 +1,7 @@
 """Executor choice for `corpus run`: datatrove's local executor (default) or its Ray executor.
 
 Workers stay quiet: task logs go to `OUT/logs/<phase>/logs/` (tracebacks only there), the console only gets
-one-line warnings, and the driver prints progress (see `corpus_tools.progress`).
+one-line warnings, and the driver prints progress (see `corpus_tools.run.progress`).
 
 After each phase the driver rebuilds `logs/<phase>/stats.json` from the per-task `stats/<rank>.json` files, in
 rank order, so a resumed run's totals (release.json `stage_counts`, the report's per-stage cost) cover every
@@ -53,7 +53,7 @@ class _DeterministicExecutorJSONEncoder(_datatrove_base.ExecutorJSONEncoder):
 _datatrove_base.ExecutorJSONEncoder = _DeterministicExecutorJSONEncoder
 
 # datatrove's logging folder (completion markers, stats) may be on S3: serve s3:// through our boto3 client.
-from corpus_tools import s3fs_lite  # noqa: E402
+from corpus_tools.core import s3fs_lite  # noqa: E402
 
 s3fs_lite.register()
 
@@ -62,7 +62,7 @@ class CorpusLocalExecutor(LocalPipelineExecutor):
     """datatrove's LocalPipelineExecutor with quiet workers; one task = one group of input files."""
 
     def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
-        from corpus_tools.progress import reporting
+        from corpus_tools.run.progress import reporting
 
         with reporting(self, rank):  # the task's count, per document, for the driver's progress line
             return super()._run_for_rank(rank, local_rank, node_rank)
@@ -100,14 +100,14 @@ def run_phases(phases, opts, progress: bool = True) -> dict[str, list[int]]:
         return _run_phases(phases, opts, progress)
     finally:
         if opts.executor == "ray":
-            from corpus_tools.ray_executor import shutdown_ray
+            from corpus_tools.run.ray_executor import shutdown_ray
 
             shutdown_ray()
 
 
 def _run_phases(phases, opts, progress: bool) -> dict[str, list[int]]:
-    from corpus_tools import storage
-    from corpus_tools.progress import PhaseProgress
+    from corpus_tools.core import storage
+    from corpus_tools.run.progress import PhaseProgress
 
     failed: dict[str, list[int]] = {}
     for phase in _chained(phases):
@@ -140,7 +140,7 @@ def merge_task_stats(logging_dir: str, tasks: int) -> None:
     """logs/<phase>/stats.json = the sum of every completed task's stats/<rank>.json, in rank order."""
     from datatrove.utils.stats import PipelineStats
 
-    from corpus_tools import storage
+    from corpus_tools.core import storage
 
     total = PipelineStats()
     for rank in range(tasks):
@@ -153,7 +153,7 @@ def merge_task_stats(logging_dir: str, tasks: int) -> None:
 
 def make_executor(phase, tasks: int, opts, logging_dir: str):
     if opts.executor == "ray":
-        from corpus_tools.ray_executor import make_ray_executor
+        from corpus_tools.run.ray_executor import make_ray_executor
 
         return make_ray_executor(phase, tasks, opts, logging_dir)
     workers = max(1, min(opts.workers, tasks))

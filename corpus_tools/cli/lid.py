@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from corpus_tools.languages import OTHER, registry
+from corpus_tools.core.languages import OTHER, registry
 from corpus_tools.lid.backends import BACKENDS, clean, get_backend
 from corpus_tools.lid.evaluate import file_uses_no, read_dev, score, to_eval_codes
 
@@ -42,7 +42,7 @@ def check_dev_file(path: str) -> None:
     header; blank lines are ignored): a malformed row is an error, never silently skipped."""
     import re
 
-    from corpus_tools.errors import InputError
+    from corpus_tools.core.errors import InputError
 
     p = Path(path)
     if not p.is_file():
@@ -95,7 +95,7 @@ def eval_web_cmd(inputs: tuple[str, ...], as_json: bool):
     """Agreement of the combined identifier with its backends' consensus on real web pages: the extracted text
     of every HTML page in INPUTS (WARC files, folders of them or of .html.gz pages; default every page of
     ../shared/data/warc/ and the scrapinghub benchmark)."""
-    from corpus_tools.lid.web import agreement, agreement_markdown, extracted_pages
+    from corpus_tools.cli.lid_web import agreement, agreement_markdown, extracted_pages
 
     paths = [Path(p) for p in inputs] or None
     if as_json:

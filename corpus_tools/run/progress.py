@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 
-from corpus_tools import storage
+from corpus_tools.core import storage
 
 # step name -> (stats summed, unit shown). The first step of a phase found here gives the phase its count;
 # another dedup-family step counts its units of work.
@@ -231,7 +231,7 @@ class PhaseProgress:
         return " · ".join(parts + [f"ETA {eta}"])
 
     def _safe_line(self) -> str:
-        from corpus_tools.errors import CorpusError
+        from corpus_tools.core.errors import CorpusError
 
         try:  # the store may be unreachable (S3 down): the run reports that, progress must not crash
             return self.line()
@@ -244,7 +244,7 @@ class PhaseProgress:
             sys.stderr.flush()
 
     def __enter__(self):
-        from corpus_tools.errors import CorpusError
+        from corpus_tools.core.errors import CorpusError
 
         self.start = time.time()
         self._base = self._done_at_start = 0

@@ -10,7 +10,7 @@
   the pool, so we replace it.) A crashed worker is resubmitted by datatrove; an exception inside a task
   leaves the rank incomplete and `executors.run_phases` retries it, then records it in `run.json`.
 - Workers are quiet (`log_to_driver=False`; task logs go to `OUT/logs/<phase>/logs/`), the driver prints
-  progress from the files every task keeps up to date (`corpus_tools.progress`).
+  progress from the files every task keeps up to date (`corpus_tools.run.progress`).
 - `--workers N` caps the tasks running at once (0 = as many as the cluster's CPUs allow).
 - The output and logging folder must be visible to every node: S3, or a shared filesystem.
 - Each task attempt records where it runs in `OUT/logs/<phase>/nodes/<rank>.json` (`record_node`).
@@ -34,8 +34,8 @@ from datatrove.executor.base import PipelineExecutor
 from datatrove.executor.ray import RayPipelineExecutor
 from loguru import logger
 
-import corpus_tools.executors  # noqa: F401  (applies the quiet task logger in workers too)
-from corpus_tools.errors import ConfigError
+import corpus_tools.run.executors  # noqa: F401  (applies the quiet task logger in workers too)
+from corpus_tools.core.errors import ConfigError
 
 # Forwarded to the workers of an existing cluster so they reach the same S3 store (credentials are not:
 # give the nodes their own, e.g. an instance role or AWS_* variables when running `ray start`).
@@ -83,7 +83,7 @@ class CorpusRayExecutor(RayPipelineExecutor):
         # datatrove's Ray version logs into a shared /tmp/ray_logs first; the base one writes straight into
         # logging_dir through our quiet task logger, like the local executor; the task reports its count
         # per document as a local one does.
-        from corpus_tools.progress import reporting
+        from corpus_tools.run.progress import reporting
 
         with reporting(self, rank):
             return PipelineExecutor._run_for_rank(self, rank, local_rank, node_rank)

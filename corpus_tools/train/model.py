@@ -4,7 +4,7 @@
     corpus train data/fi-et --out ckpt/fi-et [--steps N] [--device auto|cpu|cuda] [--config tiny|small]
     corpus train data/fi-et --out ckpt/fi-et --export-int8
 
-(the command-line skin is `train_cmd` in corpus_tools/pull.py, so `corpus` starts without importing torch)
+(the command-line skin is `train_cmd` in corpus_tools/cli/train.py, so `corpus` starts without importing torch)
 
 Read top to bottom, in the spirit of nanoGPT: config -> data -> tokenizer -> model -> loop -> eval ->
 checkpoint -> int8 export -> CLI.
@@ -47,7 +47,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from corpus_tools.errors import ConfigError, InputError
+from corpus_tools.core.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +134,8 @@ class LanguageSplit:
 
 def read_documents(data_dir: str, unknown_eligible: bool = False) -> tuple[dict[str, list[dict]], dict]:
     """Train-eligible documents by language, and the lineage of what was read."""
-    from corpus_tools.pull import PULL_MANIFEST, ShardDataset, load_pull, sha256_file, shard_files
-    from corpus_tools import storage
+    from corpus_tools.train.pull import PULL_MANIFEST, ShardDataset, load_pull, sha256_file, shard_files
+    from corpus_tools.core import storage
 
     files = shard_files(data_dir)
     pulled = None

@@ -1,6 +1,6 @@
 """Build and run a restage: parent release + stage(s) + new parameters -> a new, verifiable release.
 
-    from corpus_tools.restage import restage, dry_run
+    from corpus_tools.run.restage import restage, dry_run
     summary = restage(["quality"], "out/sample", "out/strict", {"min_stop_words": "3"})
     report = dry_run(["quality"], "out/sample", {"min_stop_words": "3"})   # counts only, nothing written
 
@@ -27,23 +27,25 @@ from dataclasses import asdict
 
 from datatrove.pipeline.base import PipelineStep
 
-from corpus_tools import __version__, storage
-from corpus_tools.schema import ledger_dir
-from corpus_tools.document import EXCLUSION_KEY, DocumentStep, is_excluded
-from corpus_tools.errors import ConfigError, VerificationError
+from corpus_tools import __version__
+
+from corpus_tools.core import storage
+from corpus_tools.core.schema import ledger_dir
+from corpus_tools.core.document import EXCLUSION_KEY, is_excluded
+from corpus_tools.core.errors import ConfigError, VerificationError
 from corpus_tools.restage.reader import ParentRelease, ReleaseShardReader
-from corpus_tools.restage.registry import STAGES, Context, parse_stages, split_params
+from corpus_tools.restage.stages import DOC_STAGES, StagePlan, parse_stages, recipe_steps, split_params, versions
 from corpus_tools.restage.steps import REVIVED, MergeRevived, OnlyRevived, ReviveCandidates, RevivedSplit, SupersededWriter
 
 
 class CandidatePicker:
-    """Picklable predicate: may this parent ledger row of `stage` be kept under the new values?"""
+    """Picklable predicate: may this parent ledger row of the stage be kept under the new values?"""
 
-    def __init__(self, stage: str, values: dict, old: dict, ctx: Context):
-        self.stage, self.values, self.old, self.ctx = stage, values, old, ctx
+    def __init__(self, plan: StagePlan):
+        self.plan = plan
 
     def __call__(self, row: dict) -> bool:
-        return STAGES[self.stage].candidate(row, self.values, self.old, self.ctx)
+        return self.plan.candidate(row)
 
 
 class LineageReleaseStep(PipelineStep):
@@ -57,7 +59,7 @@ class LineageReleaseStep(PipelineStep):
         self.output, self.lineage, self.previous = output, lineage, previous
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
-        from corpus_tools.release import layout
+        from corpus_tools.core import layout
         from corpus_tools.release.build import build_release
 
         if data:
@@ -78,7 +80,7 @@ class LineageReleaseStep(PipelineStep):
         would make an unchanged re-run's ledger differ from its parent's). Local outputs only."""
         import os
 
-        from corpus_tools.storage import parquet_rows
+        from corpus_tools.core.storage import parquet_rows
 
         if storage.is_s3(self.output):
             return
@@ -97,83 +99,92 @@ def _recipe_of(parent: ParentRelease) -> dict:
             "options": {k: v for k, v in (run.get("options") or {}).items() if k in ("params", "robots", "limit", "run_id")}}
 
 
-def recipe_steps(recipe: dict, output: str, run_id: str) -> list:
-    """The per-document steps (instances) of the parent's recipe, reader and writer left out."""
-    from corpus_tools.run import RunOptions, load_recipe
-
+def parent_steps(recipe: dict, parent_url: str, output: str, run_id: str, applied: dict) -> list:
+    """The parent's effective per-document steps: its recipe, with the policy its manifests recorded (a parent
+    made under an earlier default policy keeps it) and every earlier restage's parameters applied."""
     options = recipe.get("options", {})
-    params = {**options.get("params", {}), "dedup": "false"}  # only the per-document phase is needed
-    opts = RunOptions(inputs=list(recipe.get("inputs", [])), output=output, files=list(recipe.get("inputs", [])),
-                      params=params, robots=list(options.get("robots") or []), run_id=options.get("run_id") or run_id)
-    phases = load_recipe(recipe["pipeline"]).build(opts)
-    return [s for s in phases[0].pipeline if isinstance(s, DocumentStep)]
+    steps = recipe_steps(recipe["pipeline"], options.get("params", {}), options.get("robots"), output,
+                         options.get("run_id") or run_id)
+    recorded = _recorded_policy(parent_url, steps)
+    if recorded:
+        steps = [type(s)(**{**s.params(), "policy_path": recorded}) if "policy_path" in s.parameters() else s
+                 for s in steps]
+    for stage, raw in applied.items():
+        if stage in DOC_STAGES:
+            plan = StagePlan(stage, steps, raw)
+            swap = {id(o): n for o, n in zip(plan.parent, plan.new)}
+            steps = [swap.get(id(s), s) for s in steps]
+    return steps
 
 
-def _replace(steps: list, replacements: dict[str, list]) -> list:
-    out = []
-    for step in steps:
-        out.extend(replacements.get(type(step).__name__, [step]))
-    return out
+def _recorded_policy(parent_url: str, steps: list) -> str | None:
+    """Path of the policy file the parent's first shard manifest recorded, when the recipe's step would load
+    another one and the file still holds the recorded policy; None otherwise."""
+    from corpus_tools.core import layout
+    from corpus_tools.rights.policy import load_policy
+
+    rebuilt = next((s.policy for s in steps if hasattr(s, "policy") and hasattr(s.policy, "data")), None)
+    try:
+        release = json.loads(storage.read_bytes(storage.join(parent_url, "release.json")))
+        manifest = json.loads(storage.read_bytes(storage.join(parent_url, layout.manifest_path(release["shards"][0]["path"]))))
+        recorded = next(s["policy"] for s in manifest["pipeline"]["config"]["docs"]["pipeline"]
+                        if isinstance(s, dict) and isinstance(s.get("policy"), dict) and "data" in s["policy"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, StopIteration):
+        return None
+    if rebuilt is None or recorded["data"] == rebuilt.data:
+        return None
+    try:
+        return recorded["path"] if load_policy(recorded["path"]).data == recorded["data"] else None
+    except ConfigError:
+        return None
 
 
 class Plan:
     """Everything a restage run (or dry run) needs, computed once on the driver."""
 
     def __init__(self, stages: list[str], parent_url: str, output: str, raw_params: dict[str, str]):
-        self.stages = parse_stages(",".join(stages)) if not isinstance(stages, str) else parse_stages(stages)
+        self.stages = parse_stages(stages if isinstance(stages, str) else ",".join(stages))
         if "release" in self.stages and len(self.stages) > 1:
             self.stages.remove("release")  # every restage ends with a release
         self.parent = ParentRelease.open(parent_url)
         self.output = str(output).rstrip("/")
-        self.raw = split_params(self.stages, raw_params)
         self.recipe = _recipe_of(self.parent)
         parent_lineage = (self.parent.run or {}).get("lineage") or {}
         self.parent_run_id = (self.parent.run or {}).get("run_id") or (self.parent.release or {}).get("release_id") or "parent"
-        ctx = Context(output=self.output, run_id=self.parent_run_id, robots=list(self.recipe.get("options", {}).get("robots") or []),
-                      parent_params=dict(self.recipe.get("options", {}).get("params") or {}), parent_url=self.parent.url)
-        steps = recipe_steps(self.recipe, self.output, self.parent_run_id)
-        # the parent's effective steps: the recipe with every earlier restage's parameters applied
         self.applied_before = parent_lineage.get("applied", {})
-        for stage, raw in self.applied_before.items():
-            steps = _replace(steps, STAGES[stage].fresh(STAGES[stage].parse(raw), Context(**{**asdict(ctx), "parent_steps": steps})))
-        ctx.parent_steps = steps
-        self.values = {s: STAGES[s].parse(self.raw[s]) for s in self.stages}  # typed
-        self.old = {s: STAGES[s].old_values(ctx) for s in self.stages}
-        self.changed = {s: {k: {"old": _jsonable(STAGES[s].old_value(k, self.old[s])), "new": _jsonable(v)}
-                            for k, v in self.values[s].items() if _norm(self.old[s].get(k)) != _norm(v)}
-                        for s in self.stages}
+        self.steps = parent_steps(self.recipe, self.parent.url, self.output, self.parent_run_id, self.applied_before)
+        self.raw = split_params(self.stages, self.steps, raw_params)
+        self.plans = {s: StagePlan(s, self.steps, self.raw[s]) for s in self.doc_stages}
+        self.changed = {s: plan.changed for s, plan in self.plans.items()}
+        if "dedup" in self.stages:
+            self.changed["dedup"], self.dedup_params = _dedup_change(self.recipe_params(), self.raw["dedup"])
         self.changed = {s: c for s, c in self.changed.items() if c}
         key = json.dumps({"parent": self.parent_run_id, "stages": self.stages, "changed": self.changed}, sort_keys=True)
         self.run_id = self.parent_run_id if not self.changed else hashlib.sha256(key.encode()).hexdigest()[:16]
-        self.ctx = ctx
-        ctx.run_id = self.run_id
-        self.merged = {s: {**self.old[s], **self.values[s]} for s in self.stages}
         self.applied = copy.deepcopy(self.applied_before)
         for s in self.stages:
             if self.raw[s]:
                 self.applied[s] = {**self.applied.get(s, {}), **self.raw[s]}
 
+    def recipe_params(self) -> dict[str, str]:
+        return dict(self.recipe.get("options", {}).get("params") or {})
+
     @property
     def doc_stages(self) -> list[str]:
-        return [s for s in self.stages if STAGES[s].writes_docs]
+        return [s for s in self.stages if s in DOC_STAGES]
 
     def pipeline_steps(self) -> tuple[list, list]:
         """(prefix for re-hydration, the steps every document goes through after it)."""
-        steps = self.ctx.parent_steps
-        replacements: dict[str, list] = {}
-        for s in self.doc_stages:
-            replacements.update(STAGES[s].build(self.values[s], self.ctx))
+        replacements: dict[int, list] = {}
+        for plan in self.plans.values():
+            replacements.update(plan.steps())
         if not replacements:
-            return steps, []
-        first = next((i for i, st in enumerate(steps) if type(st).__name__ in replacements), None)
-        if first is None:
-            raise ConfigError(f"the parent's pipeline {self.recipe['pipeline']} has no step of stage(s) "
-                              f"{','.join(self.doc_stages)}: re-run it with `corpus run` instead")
+            return self.steps, []
+        first = next(i for i, st in enumerate(self.steps) if id(st) in replacements)
         rest = []
-        for st in steps[first:]:
-            name = type(st).__name__
-            rest.extend(replacements[name] if name in replacements else [OnlyRevived(st)])
-        return steps[:first], rest
+        for st in self.steps[first:]:
+            rest.extend(replacements.get(id(st), [OnlyRevived(st)]))
+        return self.steps[:first], rest
 
     @property
     def redup(self) -> bool:
@@ -191,7 +202,7 @@ class Plan:
         return params
 
     def reader(self, dry_run: bool = False) -> ReleaseShardReader:
-        candidates = {s: CandidatePicker(s, self.merged[s], self.old[s], self.ctx) for s in self.doc_stages}
+        candidates = {s: CandidatePicker(plan) for s, plan in self.plans.items()}
         relocate = (ledger_dir("dedup") + "/",) if "dedup" in self.stages else ()
         return ReleaseShardReader(self.parent, self.output, self.parent.tasks, candidates, relocate, dry_run=dry_run)
 
@@ -203,7 +214,7 @@ class Plan:
             "run_id": self.run_id,
             "stages": self.stages,
             "params": self.changed,
-            "versions": {s: STAGES[s].versions() for s in self.stages},
+            "versions": {s: versions(self.steps, s) for s in self.stages},
             "applied": self.applied,
             "recipe": self.recipe,
             "superseded": "lineage/superseded/",
@@ -211,7 +222,7 @@ class Plan:
 
     def phases(self) -> list:
         from corpus_tools.dedup import STAGING, dedup_phases
-        from corpus_tools.run import Phase, RunOptions
+        from corpus_tools.core.recipe import Phase, RunOptions
         from corpus_tools.stages.write import ShardWriter
 
         prefix, rest = self.pipeline_steps()
@@ -223,8 +234,7 @@ class Plan:
         docs = [self.reader(), ReviveCandidates(prefix), *rest, writer, SupersededWriter(self.output, self.run_id)]
         phases = [Phase("docs", docs, tasks=self.parent.tasks)]
         if dedup:
-            params = STAGES["dedup"].recipe_params(self.values["dedup"], self.ctx)
-            phases += dedup_phases(RunOptions(inputs=[], output=self.output, params=params, run_id=self.run_id))
+            phases += dedup_phases(RunOptions(inputs=[], output=self.output, params=self.dedup_params, run_id=self.run_id))
         elif self.redup:
             # prefixed by dedup_phases itself: the clustering rounds are chained phases (next_phase), a copy would drop them
             phases += dedup_phases(RunOptions(inputs=[], output=storage.join(self.output, REVIVED),
@@ -237,19 +247,26 @@ class Plan:
         return phases
 
 
-def _norm(v):
-    return tuple(v) if isinstance(v, list) else v
+def _dedup_change(recipe_params: dict[str, str], raw: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """(changed {key: {old, new}}, the `dedup_*` recipe params of the new run) for `corpus stage dedup`."""
+    from corpus_tools.dedup import dedup_values
 
+    old = dedup_values(recipe_params)
+    new = dedup_values({**{k: v for k, v in recipe_params.items() if k.startswith("dedup_")},
+                        **{f"dedup_{k}": v for k, v in raw.items()}})
+    def shown(key, value):  # the index as the list of releases it names
+        return [s.strip() for s in value.split(",") if s.strip()] if key == "dedup_index" else value
 
-def _jsonable(v):
-    return list(v) if isinstance(v, tuple) else v
+    changed = {k.removeprefix("dedup_"): {"old": shown(k, old[k]), "new": shown(k, v)} for k, v in new.items() if old[k] != v}
+    return changed, {k: str(v) for k, v in new.items() if k != "dedup_index" or v}
 
 
 def restage(stages, parent: str, output: str, params: dict[str, str] | None = None, *, workers: int = 1,
             executor: str = "local", ray_address: str | None = None, overwrite: bool = False, progress: bool = True) -> dict:
     """Run the stage(s) over the parent release into `output`; return and store the run summary (run.json)."""
-    from corpus_tools.executors import run_phases
-    from corpus_tools.run import RunOptions, conservation, prepare_output
+    from corpus_tools.run.executors import run_phases
+    from corpus_tools.core.recipe import RunOptions
+    from corpus_tools.run.driver import conservation, prepare_output
 
     if storage.join(str(output)) == storage.join(str(parent)) or str(output).rstrip("/") == str(parent).rstrip("/"):
         raise ConfigError("--output must differ from --input: a restage writes a new release beside its parent")
@@ -284,7 +301,7 @@ def dry_run(stages, parent: str, params: dict[str, str] | None = None, output: s
 
     with tempfile.TemporaryDirectory(prefix="corpus-dry-run-") as tmp:
         plan = Plan(stages, parent, output or tmp, dict(params or {}))
-        plan.output = plan.ctx.output = tmp  # e.g. a threshold table with overrides goes to the temp dir
+        plan.output = tmp
         prefix, rest = plan.pipeline_steps()
         reader = plan.reader(dry_run=True)
         steps = [ReviveCandidates(prefix), *rest]

@@ -20,13 +20,13 @@ import json
 
 import click
 
-from corpus_tools.errors import VerificationError
+from corpus_tools.core.errors import VerificationError
 
 RELEASE_HELP = "a run's output directory or its s3:// prefix"
 
 
 def _s3(endpoint):
-    from corpus_tools import storage
+    from corpus_tools.core import storage
 
     storage.set_s3_endpoint(endpoint)
 
@@ -108,7 +108,7 @@ def verify_cmd(release, expect_root, expect_release, s3_endpoint):
 def trace_cmd(release, key, as_json, no_fetch, s3_endpoint):
     """Full provenance of a document (by id or URL) and every stage's decision; re-reads its WARC record and
     checks the payload digest (exit 1 if the record cannot be read or does not match)."""
-    from corpus_tools.audit.store import open_release
+    from corpus_tools.release.store import open_release
     from corpus_tools.audit.trace import trace
 
     _s3(s3_endpoint)
@@ -128,7 +128,7 @@ def trace_cmd(release, key, as_json, no_fetch, s3_endpoint):
 @_endpoint
 def why_cmd(release, url, as_json, s3_endpoint):
     """Why an URL was excluded: stage, rule and its version, measured values and evidence."""
-    from corpus_tools.audit.store import open_release
+    from corpus_tools.release.store import open_release
     from corpus_tools.audit.trace import why
 
     _s3(s3_endpoint)
@@ -160,7 +160,7 @@ def why_cmd(release, url, as_json, s3_endpoint):
 def query_cmd(release, sql, as_json, as_csv, memory_limit, temp_limit, timeout, s3_endpoint):
     """One read-only SELECT over the views documents, exclusions and shards (no writes, ATTACH, COPY, several
     statements, or files outside the release), under a memory limit and a timeout."""
-    from corpus_tools.audit.store import Sandbox, connect, open_release, parse_duration, parse_size, run_query
+    from corpus_tools.release.store import Sandbox, connect, open_release, parse_duration, parse_size, run_query
 
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")
@@ -216,7 +216,7 @@ def _table(columns, rows, width: int = 60) -> str:
 @_endpoint
 def summary_cmd(release, as_json, s3_endpoint):
     """The EU AI Act public summary of training content (AI Office template, July 2025), recounted from RELEASE."""
-    from corpus_tools.audit.store import connect, open_release
+    from corpus_tools.release.store import connect, open_release
     from corpus_tools.release.summary import compute_summary, render_markdown
 
     _s3(s3_endpoint)

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from corpus_tools.errors import VerificationError
+from corpus_tools.core.errors import VerificationError
 
 
 @click.group("warc")
@@ -31,7 +31,7 @@ def warc_group():
 @click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
 def get_cmd(warc_path, offset, length, max_bytes, raw, s3_endpoint):
     """Range-read one record of WARC_PATH (local or s3://), verify its digests, print it."""
-    from corpus_tools import storage
+    from corpus_tools.core import storage
     from corpus_tools.readers.record import fetch_record
 
     storage.set_s3_endpoint(s3_endpoint)
