@@ -12,7 +12,7 @@ dedup=false skips deduplication; dedup_* parameters: see README "Deduplication" 
 policy=PATH uses another rights policy (default manifests/policy-v2.json; manifests/policy-strict-v1.json
 also keeps copyright-notice pages out of training); `--robots PATH` adds robots.txt
 captures (README "Rights, licences and opt-outs").
-max_payload_bytes=N skips larger records unread (reason `oversized`; default 5000000).
+max_payload_bytes=N skips larger records unread (reason `oversized`; default: WarcRecordReader's, 5,000,000).
 """
 
 from corpus_tools.core import storage
@@ -31,11 +31,11 @@ from corpus_tools.stages.write import ShardWriter
 
 # every `--param` this recipe takes; `corpus run` refuses any other key, or a value of the wrong type
 PARAMS = {
-    "keep_other": Param(bool, False, "route non-target languages to lang=other instead of the ledger"),
-    "label_only": Param(bool, False, "compute quality signals and mask PII, exclude nothing for quality or PII"),
+    "keep_other": Param.of(LanguageRule, "keep_other", "route non-target languages to lang=other instead of the ledger"),
+    "label_only": Param.of(QualityRules, "label_only", "compute quality signals and mask PII, exclude nothing for quality or PII"),
     "dedup": Param(bool, True, "deduplicate (false: the docs phase writes shards/ directly)"),
     "policy": Param(str, "", "rights policy file (default: the policy corpus_tools.rights.policy loads)"),
-    "max_payload_bytes": Param(int, 5_000_000, "records larger than this are skipped unread (`oversized`)"),
+    "max_payload_bytes": Param.of(WarcRecordReader, "max_payload_bytes", "records larger than this are skipped unread (`oversized`)"),
     **DEDUP_PARAMS,  # dedup_tasks, dedup_ranges, dedup_partition_edges, dedup_threshold/ngram/bands/rows, dedup_index
 }
 

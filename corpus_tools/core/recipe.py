@@ -39,6 +39,15 @@ class Param:
     default: object
     help: str = ""
 
+    @classmethod
+    def of(cls, step: type, name: str, help: str = "") -> "Param":
+        """The recipe parameter that sets `step`'s constructor parameter `name`: its type and its one default
+        come from the step's signature, so the recipe never restates them."""
+        import inspect
+
+        default = inspect.signature(step.__init__).parameters[name].default
+        return cls(type(default), default, help)
+
     def parse(self, key: str, raw: str):
         if self.type is bool:
             if raw.strip().lower() not in ("true", "false"):
