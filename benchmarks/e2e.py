@@ -241,7 +241,8 @@ def large_run(n: int) -> None:
     small = small_warm_rate()
     rss_met = "met" if r["peak_rss_mb"] <= 1024 else "NOT met"
     vs = (f"{rate:.1f} pages/s per core vs {small:.1f} warm on the real-page crawl (section above): "
-          f"{100 * (rate / small - 1):+.0f} %, {'met' if rate >= 0.8 * small else 'NOT met'} (within 20 % or faster)"
+          f"{100 * (rate / small - 1):+.0f} %, {'not slower by more than 20 %' if rate >= 0.8 * small else 'NOT met'} "
+          "(its pages are the real ones with a third of their paragraphs dropped: shorter, and their words repeat)"
           if small else "no warm figure of the real-page crawl in RESULTS.md to compare with")
     body = [f"Targets of issue 22: peak RSS <= 1 GB {rss_met} ({r['peak_rss_mb']:.0f} MB); throughput {vs}.", "",
             f"Input: {pages} pages in {len(list(input_dir.glob('*.warc.gz')))} WARC files, made from the 406 real pages "
