@@ -1,13 +1,13 @@
-"""The word split behind the quality signals (corpus_tools/text.py `split_words`): remembered per chunk, and
+"""The word split behind the quality signals (corpus_tools/quality/text.py `split_words`): remembered per chunk, and
 word for word what spaCy's tokenizer gives on the whole text."""
 
 from __future__ import annotations
 
 import pytest
 
-from corpus_tools import text
+from corpus_tools.quality import text
 from corpus_tools.quality.thresholds import load_thresholds
-from corpus_tools.text import split_words, tokenizer_spec
+from corpus_tools.quality.text import split_words, tokenizer_spec
 from tests.conftest import TEST_DATA
 
 UDHR = "\n".join(line.split("\t", 1)[1] for line in
