@@ -137,7 +137,7 @@ def step_cpu(input_dir: str, out: str) -> None:
     other load on a shared machine inflates): the recipe's own docs steps, fed one step after another."""
     from corpus_tools.core import storage
     from corpus_tools.core.recipe import RunOptions
-    from corpus_tools.run.driver import load_recipe
+    from corpus_tools.core.recipe import load_recipe
 
     opts = RunOptions(inputs=[input_dir], output=out, files=storage.expand_inputs([input_dir]), run_id="e2e")
     result = {}

@@ -31,7 +31,7 @@ def test_data_folders_resolve_to_the_checkout_here():
     from corpus_tools.core.languages import LANGUAGE_IDS, data_dir
     from corpus_tools.core.layout import SCHEMA_DIR
     from corpus_tools.rights.policy import MANIFESTS
-    from corpus_tools.run.driver import PIPELINES_DIR
+    from corpus_tools.core.recipe import PIPELINES_DIR
 
     assert LANGUAGE_IDS == REPO / "language_ids" == data_dir("language_ids")
     assert MANIFESTS == SCHEMA_DIR == REPO / "manifests"

@@ -9,9 +9,13 @@ each default once; `Param.parse` is the one parser of `--param key=value` string
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.languages import data_dir
 
 
 @dataclass
@@ -78,3 +82,27 @@ class Phase:
     name: str
     pipeline: list
     tasks: int
+
+
+PIPELINES_DIR = data_dir("pipelines")
+
+
+def load_recipe_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PIPELINES_DIR / f"{name_or_path}.py"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PIPELINES_DIR.glob("*.py") if not p.stem.startswith("_")))
+        raise ConfigError(f"unknown pipeline {name_or_path!r}: give a recipe file or one of: {known}")
+    return path
+
+
+def load_recipe(name_or_path: str):
+    path = load_recipe_path(name_or_path)
+    spec = importlib.util.spec_from_file_location(f"corpus_recipe_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # so steps defined in the recipe can be pickled by value for Ray workers
+    spec.loader.exec_module(module)
+    if not hasattr(module, "build"):
+        raise ConfigError(f"pipeline {path} has no build(opts) function")
+    return module

@@ -244,7 +244,7 @@ def recipe_steps(pipeline: str = "eu_web", params: dict | None = None, robots: l
     """The per-document steps (instances) of a recipe's first phase, reader and writer left out."""
     from corpus_tools.core.document import DocumentStep
     from corpus_tools.core.recipe import RunOptions
-    from corpus_tools.run.driver import load_recipe
+    from corpus_tools.core.recipe import load_recipe
 
     opts = RunOptions(inputs=[], output=output, files=[], params={**(params or {}), "dedup": "false"},
                       robots=list(robots or []), run_id=run_id)

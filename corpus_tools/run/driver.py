@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -36,34 +35,8 @@ from corpus_tools.core.storage import parquet_rows, read_parquet
 from corpus_tools.core.errors import ConfigError, InputError, VerificationError
 from corpus_tools.core.languages import data_dir
 from corpus_tools.core.layout import records_read
-from corpus_tools.core.recipe import RunOptions, check_params
+from corpus_tools.core.recipe import RunOptions, check_params, load_recipe, load_recipe_path
 from corpus_tools.core.schema import SHARD_KEYS, path_key
-
-PIPELINES_DIR = data_dir("pipelines")
-
-
-def load_recipe_path(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = PIPELINES_DIR / f"{name_or_path}.py"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in PIPELINES_DIR.glob("*.py") if not p.stem.startswith("_")))
-        raise ConfigError(f"unknown pipeline {name_or_path!r}: give a recipe file or one of: {known}")
-    return path
-
-
-def load_recipe(name_or_path: str):
-    path = load_recipe_path(name_or_path)
-    spec = importlib.util.spec_from_file_location(f"corpus_recipe_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    import sys
-
-    sys.modules[spec.name] = module  # so steps defined in the recipe can be pickled by value for Ray workers
-    spec.loader.exec_module(module)
-    if not hasattr(module, "build"):
-        raise ConfigError(f"pipeline {path} has no build(opts) function")
-    return module
-
 
 def make_run_id(recipe: str, opts: RunOptions) -> str:
     """Content-derived: the same recipe, inputs and options give the same id (and byte-identical shards)."""

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from corpus_tools.core.document import DocumentStep, is_excluded
 from corpus_tools.core.recipe import RunOptions
-from corpus_tools.run.driver import load_recipe
+from corpus_tools.core.recipe import load_recipe
 
 MARK = "Zqxjv"  # a word in every page body: it must never reach the ledger evidence
 

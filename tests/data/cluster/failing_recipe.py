@@ -26,7 +26,7 @@ class FailOn(PipelineStep):
 
 
 def build(opts: RunOptions) -> list[Phase]:
-    from corpus_tools.run.driver import load_recipe
+    from corpus_tools.core.recipe import load_recipe
 
     fail_on = opts.params.pop("fail_on", "")  # this recipe's own param; eu_web refuses keys it does not know
     opts.params.setdefault("dedup", "false")
