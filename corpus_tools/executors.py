@@ -14,21 +14,19 @@ from __future__ import annotations
 import errno
 import json
 import sys
+from collections import deque
+from collections.abc import Sequence
 
-import datatrove.executor.base as _datatrove_base
+from datatrove.executor.base import ExecutorJSONEncoder
 from datatrove.executor.local import LocalPipelineExecutor
+from datatrove.utils.logging import log_pipeline
+from datatrove.utils.stats import PipelineStats
 from loguru import logger
 
+from corpus_tools.errors import ShardError, describe_error
+from corpus_tools.s3fs_lite import datafolder
 
-def _quiet_task_logger(logging_dir, rank: int, local_rank: int = 0, node_rank: int = -1):
-    logger.remove()
-    logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
-    fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
-    # tracebacks go to the task log only; the console gets the driver's one line per failed task
-    logger.add(sys.stderr, level="WARNING", format=fmt, colorize=False, filter=lambda r: r["exception"] is None)
-    logger.add(logfile, level="DEBUG", format=fmt, colorize=False)
-    logger.info(f"Launching pipeline for {rank=}")
-    return logfile
+_TASK_LOG_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
 
 
 def quiet_driver_logs() -> None:
@@ -36,11 +34,24 @@ def quiet_driver_logs() -> None:
     logger.add(sys.stderr, level="WARNING", format="{level}: {message}", colorize=False)
 
 
-# Applied on import, so it also holds in worker processes, which import this module to unpickle the executor.
-_datatrove_base.add_task_logger = _quiet_task_logger
-_datatrove_base.close_task_logger = lambda logfile: (logger.complete(), quiet_driver_logs(), logfile.close())
+def _open_task_log(logging_dir, rank: int):
+    """`logs/task_<rank>.log` gets everything (tracebacks too); the console only one-line warnings."""
+    logger.remove()
+    logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
+    logger.add(sys.stderr, level="WARNING", format=_TASK_LOG_FORMAT, colorize=False,
+               filter=lambda r: r["exception"] is None)
+    logger.add(logfile, level="DEBUG", format=_TASK_LOG_FORMAT, colorize=False)
+    logger.info(f"Launching pipeline for {rank=}")
+    return logfile
 
-class _DeterministicExecutorJSONEncoder(_datatrove_base.ExecutorJSONEncoder):
+
+def _close_task_log(logfile) -> None:
+    logger.complete()
+    quiet_driver_logs()
+    logfile.close()
+
+
+class _DeterministicExecutorJSONEncoder(ExecutorJSONEncoder):
     """executor.json feeds the release's config hash: write sets sorted, not in hash-seed order (which differs
     between processes, so the same command gave different manifests)."""
 
@@ -50,38 +61,62 @@ class _DeterministicExecutorJSONEncoder(_datatrove_base.ExecutorJSONEncoder):
         return super().default(o)
 
 
-_datatrove_base.ExecutorJSONEncoder = _DeterministicExecutorJSONEncoder
+class CorpusTasks:
+    """What our executors (local and Ray) do for one task, in place of datatrove's `_run_for_rank`: quiet
+    logging, the task's progress file, and one way to fail. A task whose output cannot be written (OUTPUT_ERRNOS)
+    raises a plain OSError, which ends the run; any other failure is logged with its traceback in the task log
+    and raised as a one-line ShardError: the task stays incomplete, and the driver retries it."""
 
-# datatrove's logging folder (completion markers, stats) may be on S3: serve s3:// through our boto3 client.
-from corpus_tools import s3fs_lite  # noqa: E402
-
-s3fs_lite.register()
-
-
-class CorpusLocalExecutor(LocalPipelineExecutor):
-    """datatrove's LocalPipelineExecutor with quiet workers; one task = one group of input files."""
-
-    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1) -> PipelineStats:
         from corpus_tools.progress import reporting
 
-        with reporting(self, rank):  # the task's count, per document, for the driver's progress line
-            return super()._run_for_rank(rank, local_rank, node_rank)
+        if self.is_rank_completed(rank):
+            return PipelineStats()
+        self._set_distributed_environment(node_rank)
+        logfile = _open_task_log(self.logging_dir, rank)
+        try:
+            with reporting(self, rank):  # the task's count, per document, for the driver's progress line
+                log_pipeline(self.pipeline)
+                data = None
+                for step in self.pipeline:
+                    data = step if isinstance(step, Sequence) else step(data, rank, self.world_size)
+                if data:
+                    deque(data, maxlen=0)
+            stats = PipelineStats(self.pipeline)
+            if node_rank <= 0:
+                with self.logging_dir.open(f"stats/{rank:05d}.json", "w") as fh:
+                    stats.save_to_disk(fh)
+                self.mark_rank_as_completed(rank)
+            logger.success(stats.get_repr(f"Task {rank}"))
+            return stats
+        except OSError as e:
+            logger.exception(e)
+            if e.errno not in OUTPUT_ERRNOS:
+                raise ShardError(f"task {rank} failed: {describe_error(e)}") from None
+            # plain and picklable, so it ends the run; a failed write names no file: the output is where it failed
+            raise OSError(e.errno, e.strerror, e.filename or getattr(self, "output", None)) from None
+        except Exception as e:  # one task's failure, whatever it is, leaves it incomplete; the run goes on
+            logger.exception(e)
+            raise ShardError(f"task {rank} failed: {describe_error(e)}") from None
+        finally:
+            _close_task_log(logfile)
+
+    def save_executor_as_json(self, indent: int = 4) -> None:
+        with self.logging_dir.open("executor.json", "w") as fh:
+            json.dump(self, fh, cls=_DeterministicExecutorJSONEncoder, indent=indent)
+
+
+class CorpusLocalExecutor(CorpusTasks, LocalPipelineExecutor):
+    """datatrove's LocalPipelineExecutor with quiet workers; one task = one group of input files."""
 
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
-        # A failing task must not take the other tasks down: log it, leave it incomplete, let the driver retry.
+        # A failing task must not take the other tasks down: it is logged and left incomplete for the retry.
         quiet_driver_logs()
         try:
             return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
-        except OSError as e:
-            if e.errno in OUTPUT_ERRNOS:
-                # plain and picklable, so it ends the run; a failed write names no file: the output is where it failed
-                raise OSError(e.errno, e.strerror, e.filename or getattr(self, "output", None)) from None
-            logger.error(f"task {rank} failed: {type(e).__name__}: {e}")
-        except Exception as e:
-            logger.error(f"task {rank} failed: {type(e).__name__}: {e}")
-        from datatrove.utils.stats import PipelineStats
-
-        return PipelineStats()
+        except ShardError as e:
+            logger.error(str(e))
+            return PipelineStats()
 
 
 MAX_ATTEMPTS = 3
@@ -138,8 +173,6 @@ def _chained(phases):
 
 def merge_task_stats(logging_dir: str, tasks: int) -> None:
     """logs/<phase>/stats.json = the sum of every completed task's stats/<rank>.json, in rank order."""
-    from datatrove.utils.stats import PipelineStats
-
     from corpus_tools import storage
 
     total = PipelineStats()
@@ -157,7 +190,7 @@ def make_executor(phase, tasks: int, opts, logging_dir: str):
 
         return make_ray_executor(phase, tasks, opts, logging_dir)
     workers = max(1, min(opts.workers, tasks))
-    executor = CorpusLocalExecutor(pipeline=phase.pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                                   start_method="forkserver")
+    executor = CorpusLocalExecutor(pipeline=phase.pipeline, tasks=tasks, workers=workers,
+                                   logging_dir=datafolder(logging_dir), start_method="forkserver")
     executor.output = opts.output
     return executor

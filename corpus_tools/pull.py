@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from corpus_tools import storage
+from corpus_tools import s3fs_lite, storage
 from corpus_tools.errors import ConfigError, InputError, VerificationError
 
 logger = logging.getLogger(__name__)
@@ -292,7 +292,7 @@ def shard_files(data_dir: str) -> list[str]:
 @click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
 def pull_cmd(release, to, lang, redistribution, s3_endpoint):
     """Pull RELEASE's shards (a directory or s3:// prefix with release.json), verified by sha256."""
-    storage.set_s3_endpoint(s3_endpoint)
+    s3fs_lite.set_s3_endpoint(s3_endpoint)
     out = pull(release, to, parse_list(lang), parse_list(redistribution),
                progress=lambda i, n: click.echo(f"  {i}/{n} shards", err=True))
     for note in out["notes"]:
