@@ -206,4 +206,5 @@ def make_ray_executor(phase, tasks: int, opts, logging_dir: str) -> CorpusRayExe
                                      logging_dir=datafolder(logging_dir), cpus_per_task=1, mem_per_cpu_gb=mem_gb)
     finally:
         logger.enable("datatrove.executor.ray")
+    executor.output = opts.output  # named by an output error (CorpusTasks)
     return executor

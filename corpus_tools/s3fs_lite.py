@@ -311,19 +311,26 @@ class S3FileSystem(AbstractFileSystem):
         files, _ = self._list(path, None)
         base_depth = path.count("/")
         out = {f["name"]: f for f in files if maxdepth is None or f["name"].count("/") - base_depth <= maxdepth}
-        if not out and self.isfile(path):
-            out[path] = self.info(path)
+        if not out and (head := self._head(path)):  # the path is a file itself
+            out[path] = head
         return out if detail else sorted(out)
+
+    def _head(self, path: str) -> dict | None:
+        """The file's info, or None when there is no such key (refused access is raised)."""
+        bucket, key = split_s3(path)
+        if not key:
+            return None
+        try:
+            head = s3_call(s3_client().head_object, Bucket=bucket, Key=key)
+        except S3NotFound:
+            return None
+        return {"name": path, "size": head["ContentLength"], "type": "file"}
 
     def info(self, path, **kwargs):
         path = self._strip_protocol(path)
-        bucket, key = split_s3(path)
-        if key:
-            try:
-                head = s3_call(s3_client().head_object, Bucket=bucket, Key=key)
-                return {"name": path, "size": head["ContentLength"], "type": "file"}
-            except S3NotFound:  # maybe a "directory"; refused access is raised
-                pass
+        if head := self._head(path):
+            return head
+        if split_s3(path)[1]:  # not a key: a "directory" if keys start with it
             files, dirs = self._list(path, "/")
             if not files and not dirs:
                 raise FileNotFoundError(path)
@@ -338,10 +345,7 @@ class S3FileSystem(AbstractFileSystem):
             return False
 
     def isfile(self, path):
-        try:
-            return self.info(path)["type"] == "file"
-        except FileNotFoundError:
-            return False
+        return self._head(self._strip_protocol(path)) is not None
 
     def _open(self, path, mode="rb", offset: int = 0, **kwargs):
         if "r" in mode:
