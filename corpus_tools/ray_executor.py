@@ -47,12 +47,7 @@ _FORWARDED_ENV = ("S3_ENDPOINT_URL", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "
 
 
 class CorpusRankWorker:
-    """Ray actor: runs its ranks one after the other in this process (no inner process pool)."""
-
-    def get_node_ip(self) -> str:
-        import ray
-
-        return ray.util.get_node_ip_address()
+    """Ray actor: runs one rank in this process (no inner process pool)."""
 
     def run_for_rank(self, executor, rank: int) -> None:
         import ray
@@ -112,9 +107,10 @@ class CorpusRayExecutor(CorpusTasks, RayPipelineExecutor):
                     try:
                         ray.get(ref)
                     except RayTaskError as e:  # raised inside the task
-                        if not isinstance(e.cause, ShardError):
-                            raise e.cause from None  # an output error, or the store is unreachable: the run ends
-                        logger.error(str(e.cause))
+                        cause = e.cause if isinstance(e.cause, BaseException) else e
+                        if not isinstance(cause, ShardError):
+                            raise cause from None  # an output error, or the store is unreachable: the run ends
+                        logger.error(str(cause))
                     except (RayActorError, WorkerCrashedError, ObjectLostError, TaskCancelledError) as e:
                         deaths[rank] += 1
                         if deaths[rank] <= MAX_RESUBMITS:
