@@ -26,7 +26,15 @@ from loguru import logger
 from corpus_tools.errors import ShardError, describe_error
 from corpus_tools.s3fs_lite import datafolder
 
-_TASK_LOG_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
+def _quiet_task_logger(logging_dir, rank: int):
+    logger.remove()
+    logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
+    fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
+    # tracebacks go to the task log only; the console gets the driver's one line per failed task
+    logger.add(sys.stderr, level="WARNING", format=fmt, colorize=False, filter=lambda r: r["exception"] is None)
+    logger.add(logfile, level="DEBUG", format=fmt, colorize=False)
+    logger.info(f"Launching pipeline for {rank=}")
+    return logfile
 
 
 def quiet_driver_logs() -> None:
@@ -34,18 +42,7 @@ def quiet_driver_logs() -> None:
     logger.add(sys.stderr, level="WARNING", format="{level}: {message}", colorize=False)
 
 
-def _open_task_log(logging_dir, rank: int):
-    """`logs/task_<rank>.log` gets everything (tracebacks too); the console only one-line warnings."""
-    logger.remove()
-    logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
-    logger.add(sys.stderr, level="WARNING", format=_TASK_LOG_FORMAT, colorize=False,
-               filter=lambda r: r["exception"] is None)
-    logger.add(logfile, level="DEBUG", format=_TASK_LOG_FORMAT, colorize=False)
-    logger.info(f"Launching pipeline for {rank=}")
-    return logfile
-
-
-def _close_task_log(logfile) -> None:
+def _close_task_logger(logfile) -> None:
     logger.complete()
     quiet_driver_logs()
     logfile.close()
@@ -73,7 +70,7 @@ class CorpusTasks:
         if self.is_rank_completed(rank):
             return PipelineStats()
         self._set_distributed_environment(node_rank)
-        logfile = _open_task_log(self.logging_dir, rank)
+        logfile = _quiet_task_logger(self.logging_dir, rank)
         try:
             with reporting(self, rank):  # the task's count, per document, for the driver's progress line
                 log_pipeline(self.pipeline)
@@ -99,7 +96,7 @@ class CorpusTasks:
             logger.exception(e)
             raise ShardError(f"task {rank} failed: {describe_error(e)}") from None
         finally:
-            _close_task_log(logfile)
+            _close_task_logger(logfile)
 
     def save_executor_as_json(self, indent: int = 4) -> None:
         with self.logging_dir.open("executor.json", "w") as fh:
