@@ -34,14 +34,14 @@ def sample_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """A real SeaweedFS S3 server for the whole session; the environment points corpus-tools at it."""
-    from corpus_tools.core import storage
+    from corpus_tools.core import s3fs_lite
     from tests.s3server import SeaweedServer
 
     server = SeaweedServer(tmp_path_factory.mktemp("seaweed")).start()
     old = {k: os.environ.get(k) for k in ("S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     os.environ.update(S3_ENDPOINT_URL=server.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                       AWS_DEFAULT_REGION="us-east-1")
-    storage.reset_s3_client()
+    s3fs_lite.reset_s3_client()
     yield server
     server.stop()
     for k, v in old.items():
@@ -49,7 +49,7 @@ def s3_server(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
-    storage.reset_s3_client()
+    s3fs_lite.reset_s3_client()
 
 
 @pytest.fixture

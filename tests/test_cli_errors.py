@@ -126,16 +126,16 @@ def denied_endpoint():
 @pytest.fixture
 def s3_env(monkeypatch):
     """Credentials that look valid; every S3 setting restored after the test."""
-    from corpus_tools.core import storage
+    from corpus_tools.core import s3fs_lite
 
     monkeypatch.setenv("S3_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no credential lookup on the network
-    storage.reset_s3_client()
+    s3fs_lite.reset_s3_client()
     yield
-    storage.reset_s3_client()
+    s3fs_lite.reset_s3_client()
 
 
 def _all_cases():
@@ -192,3 +192,38 @@ def _assert_one_line(result, pattern):
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1, out
     assert lines[0].startswith("error: ") and re.search(pattern, lines[0]), lines[0]
+
+
+def test_refused_access_is_asked_once_and_said_in_one_line(s3_env, monkeypatch):
+    """403 AccessDenied is an answer, not a transient failure: each call sends one request (no retry, in
+    botocore or ours) and raises the InputError that says what to fix, including fsspec's `isfile`, which
+    datatrove asks about completion markers (fsspec's default answers False for any error)."""
+    from corpus_tools.core import s3fs_lite, storage
+    from corpus_tools.core.errors import InputError
+
+    requests = []
+
+    class Counted(_Denied):
+        def _deny(self):
+            requests.append(self.command)
+            super()._deny()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _deny
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        s3fs_lite.set_s3_endpoint(f"http://127.0.0.1:{server.server_address[1]}")
+        fs = s3fs_lite.S3FileSystem()
+        calls = {"read": lambda: storage.read_bytes("s3://b/k"), "exists": lambda: storage.exists("s3://b/k"),
+                 "isfile": lambda: fs.isfile("b/logs/completions/00000"),
+                 "range": lambda: storage.read_range("s3://b/k", 0, 10),
+                 "write": lambda: storage.write_bytes("s3://b/k", b"x"),
+                 "list": lambda: storage.expand_inputs(["s3://b/crawl/"])}
+        for name, call in calls.items():
+            requests.clear()
+            with pytest.raises(InputError, match=DENIED):
+                call()
+            assert len(requests) == 1, (name, requests)
+    finally:
+        server.shutdown()

@@ -16,7 +16,7 @@ from corpus_tools.core.errors import CorpusError
 
 
 def _s3_where() -> str:
-    from corpus_tools.core.storage import s3_endpoint
+    from corpus_tools.core.s3fs_lite import s3_endpoint
 
     return s3_endpoint() or "AWS S3"
 
@@ -29,17 +29,17 @@ def environment_error(e: BaseException) -> str | None:
         from botocore import exceptions as bx
     except ImportError:  # the s3 extra is not installed: no S3 error can occur
         bx = None
-    from corpus_tools.core import storage
+    from corpus_tools.core import s3fs_lite
 
     if bx is not None and isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return storage.s3_no_credentials()
+        return s3fs_lite.s3_no_credentials()
     if bx is not None and isinstance(e, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError)):
         return f"cannot reach the S3 endpoint {_s3_where()}: start it, or fix --s3-endpoint / S3_ENDPOINT_URL"
     if bx is not None and isinstance(e, bx.ClientError):
         err = e.response.get("Error", {})
         code = str(err.get("Code") or e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?"))
-        if code in storage.S3_REFUSED:
-            return storage.s3_refused(code)
+        if code in s3fs_lite.S3_REFUSED:
+            return s3fs_lite.s3_refused(code)
         if code in ("NoSuchBucket", "NoSuchKey", "404"):
             return f"not found on S3 at {_s3_where()} ({code}): check the bucket name and the prefix"
         return f"S3 at {_s3_where()} answered {code}: {err.get('Message', '')}; check the URL and the credentials"
@@ -139,8 +139,8 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 def run_cmd(pipeline, inputs, output, tasks, workers, limit, executor, ray_address, s3_endpoint, params, overwrite, robots, no_report):
     """Run PIPELINE (a recipe in pipelines/, by name or path) over WARC input."""
     from corpus_tools.core.recipe import RunOptions
+    from corpus_tools.core.s3fs_lite import set_s3_endpoint
     from corpus_tools.run.driver import execute
-    from corpus_tools.core.storage import set_s3_endpoint
 
     set_s3_endpoint(s3_endpoint)
     opts = RunOptions(inputs=list(inputs), output=output, tasks=tasks, workers=workers, limit=limit,
@@ -160,7 +160,7 @@ def report_cmd(output, s3_endpoint):
     """Write OUTPUT/reports/index.html and the numbers behind it (reports/*.csv, reports/stats.json) for a
     finished run, a local directory or an s3:// prefix (runs automatically after `corpus run`)."""
     from corpus_tools.report import build_report
-    from corpus_tools.core.storage import set_s3_endpoint
+    from corpus_tools.core.s3fs_lite import set_s3_endpoint
 
     set_s3_endpoint(s3_endpoint)
     click.echo(str(build_report(output)))

@@ -26,9 +26,9 @@ RELEASE_HELP = "a run's output directory or its s3:// prefix"
 
 
 def _s3(endpoint):
-    from corpus_tools.core import storage
+    from corpus_tools.core import s3fs_lite
 
-    storage.set_s3_endpoint(endpoint)
+    s3fs_lite.set_s3_endpoint(endpoint)
 
 
 _endpoint = click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")

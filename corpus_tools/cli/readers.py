@@ -31,10 +31,10 @@ def warc_group():
 @click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
 def get_cmd(warc_path, offset, length, max_bytes, raw, s3_endpoint):
     """Range-read one record of WARC_PATH (local or s3://), verify its digests, print it."""
-    from corpus_tools.core import storage
+    from corpus_tools.core import s3fs_lite
     from corpus_tools.readers.record import fetch_record
 
-    storage.set_s3_endpoint(s3_endpoint)
+    s3fs_lite.set_s3_endpoint(s3_endpoint)
     rec = fetch_record(warc_path, offset, length)
     out = sys.stdout.buffer
     for name, value in rec.rec_headers.items():

@@ -82,12 +82,12 @@ def stage_cmd(names, parent, output, params, workers, executor, ray_address, s3_
 
     Kept documents are re-decided from their stored columns; ledger rows of the stage that may now be kept are
     re-hydrated from their WARC record; the output is a complete release with lineage to its parent."""
-    from corpus_tools.core import storage
+    from corpus_tools.core import s3fs_lite
     from corpus_tools.cli import format_summary, parse_params
     from corpus_tools.run.restage import dry_run as do_dry_run
     from corpus_tools.run.restage import format_dry_run, restage
 
-    storage.set_s3_endpoint(s3_endpoint)
+    s3fs_lite.set_s3_endpoint(s3_endpoint)
     stages = [n for n in names.split(",") if n.strip()]
     if dry_run:
         report = do_dry_run(stages, parent, parse_params(params))

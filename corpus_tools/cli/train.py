@@ -7,7 +7,7 @@ import os
 
 import click
 
-from corpus_tools.core import storage
+from corpus_tools.core import s3fs_lite
 from corpus_tools.core.errors import ConfigError
 from corpus_tools.train.pull import parse_list, pull
 
@@ -20,7 +20,7 @@ from corpus_tools.train.pull import parse_list, pull
 @click.option("--s3-endpoint", default=None, help="Endpoint URL of an S3-compatible store (sets S3_ENDPOINT_URL).")
 def pull_cmd(release, to, lang, redistribution, s3_endpoint):
     """Pull RELEASE's shards (a directory or s3:// prefix with release.json), verified by sha256."""
-    storage.set_s3_endpoint(s3_endpoint)
+    s3fs_lite.set_s3_endpoint(s3_endpoint)
     out = pull(release, to, parse_list(lang), parse_list(redistribution),
                progress=lambda i, n: click.echo(f"  {i}/{n} shards", err=True))
     for note in out["notes"]:

@@ -56,10 +56,7 @@ def _file_digest(path: Path) -> str:
 
 
 def _size(url: str) -> int:
-    if storage.is_s3(url):
-        bucket, key = storage.split_s3(url)
-        return int(storage.s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"])
-    return os.path.getsize(url)
+    return storage.size(url)
 
 
 def _code_digest() -> str:

@@ -1,7 +1,7 @@
 """Executor choice for `corpus run`: datatrove's local executor (default) or its Ray executor.
 
 Workers stay quiet: task logs go to `OUT/logs/<phase>/logs/` (tracebacks only there), the console only gets
-one-line warnings, and the driver prints progress (see `corpus_tools.run.progress`).
+one-line warnings (`corpus_tools.run.tasks`), and the driver prints progress (see `corpus_tools.run.progress`).
 
 After each phase the driver rebuilds `logs/<phase>/stats.json` from the per-task `stats/<rank>.json` files, in
 rank order, so a resumed run's totals (release.json `stage_counts`, the report's per-stage cost) cover every
@@ -11,82 +11,31 @@ space, no permission, a read-only file system) stops the run at once with that e
 
 from __future__ import annotations
 
-import errno
 import json
-import sys
 
-import datatrove.executor.base as _datatrove_base
 from datatrove.executor.local import LocalPipelineExecutor
+from datatrove.utils.stats import PipelineStats
 from loguru import logger
 
-
-def _quiet_task_logger(logging_dir, rank: int, local_rank: int = 0, node_rank: int = -1):
-    logger.remove()
-    logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
-    fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
-    # tracebacks go to the task log only; the console gets the driver's one line per failed task
-    logger.add(sys.stderr, level="WARNING", format=fmt, colorize=False, filter=lambda r: r["exception"] is None)
-    logger.add(logfile, level="DEBUG", format=fmt, colorize=False)
-    logger.info(f"Launching pipeline for {rank=}")
-    return logfile
+from corpus_tools.core.errors import ShardError
+from corpus_tools.core.s3fs_lite import datafolder
+from corpus_tools.run.tasks import CorpusTasks, quiet_driver_logs
 
 
-def quiet_driver_logs() -> None:
-    logger.remove()
-    logger.add(sys.stderr, level="WARNING", format="{level}: {message}", colorize=False)
-
-
-# Applied on import, so it also holds in worker processes, which import this module to unpickle the executor.
-_datatrove_base.add_task_logger = _quiet_task_logger
-_datatrove_base.close_task_logger = lambda logfile: (logger.complete(), quiet_driver_logs(), logfile.close())
-
-class _DeterministicExecutorJSONEncoder(_datatrove_base.ExecutorJSONEncoder):
-    """executor.json feeds the release's config hash: write sets sorted, not in hash-seed order (which differs
-    between processes, so the same command gave different manifests)."""
-
-    def default(self, o):
-        if isinstance(o, (set, frozenset)):
-            return sorted(o, key=str)
-        return super().default(o)
-
-
-_datatrove_base.ExecutorJSONEncoder = _DeterministicExecutorJSONEncoder
-
-# datatrove's logging folder (completion markers, stats) may be on S3: serve s3:// through our boto3 client.
-from corpus_tools.core import s3fs_lite  # noqa: E402
-
-s3fs_lite.register()
-
-
-class CorpusLocalExecutor(LocalPipelineExecutor):
+class CorpusLocalExecutor(CorpusTasks, LocalPipelineExecutor):
     """datatrove's LocalPipelineExecutor with quiet workers; one task = one group of input files."""
 
-    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
-        from corpus_tools.run.progress import reporting
-
-        with reporting(self, rank):  # the task's count, per document, for the driver's progress line
-            return super()._run_for_rank(rank, local_rank, node_rank)
-
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
-        # A failing task must not take the other tasks down: log it, leave it incomplete, let the driver retry.
+        # A failing task must not take the other tasks down: it is logged and left incomplete for the retry.
         quiet_driver_logs()
         try:
             return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
-        except OSError as e:
-            if e.errno in OUTPUT_ERRNOS:
-                # plain and picklable, so it ends the run; a failed write names no file: the output is where it failed
-                raise OSError(e.errno, e.strerror, e.filename or getattr(self, "output", None)) from None
-            logger.error(f"task {rank} failed: {type(e).__name__}: {e}")
-        except Exception as e:
-            logger.error(f"task {rank} failed: {type(e).__name__}: {e}")
-        from datatrove.utils.stats import PipelineStats
-
-        return PipelineStats()
+        except ShardError as e:
+            logger.error(str(e))
+            return PipelineStats()
 
 
 MAX_ATTEMPTS = 3
-# the output cannot be written: every retry would fail the same way
-OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def phase_tasks(phase, opts) -> int:
@@ -138,8 +87,6 @@ def _chained(phases):
 
 def merge_task_stats(logging_dir: str, tasks: int) -> None:
     """logs/<phase>/stats.json = the sum of every completed task's stats/<rank>.json, in rank order."""
-    from datatrove.utils.stats import PipelineStats
-
     from corpus_tools.core import storage
 
     total = PipelineStats()
@@ -157,7 +104,7 @@ def make_executor(phase, tasks: int, opts, logging_dir: str):
 
         return make_ray_executor(phase, tasks, opts, logging_dir)
     workers = max(1, min(opts.workers, tasks))
-    executor = CorpusLocalExecutor(pipeline=phase.pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
-                                   start_method="forkserver")
+    executor = CorpusLocalExecutor(pipeline=phase.pipeline, tasks=tasks, workers=workers,
+                                   logging_dir=datafolder(logging_dir), start_method="forkserver")
     executor.output = opts.output
     return executor

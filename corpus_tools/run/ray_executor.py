@@ -5,10 +5,12 @@
 
 - Cluster: `--ray-address` / `RAY_ADDRESS` connects to an existing cluster; otherwise a local Ray with
   `--workers` CPUs is started (no dashboard, small object store) and shut down when the run ends.
-- One datatrove task = one Ray actor running one rank in-process. (datatrove's own RankWorker forks a
-  process pool inside the actor; killing the actor then orphans the task and killing the pool child hangs
-  the pool, so we replace it.) A crashed worker is resubmitted by datatrove; an exception inside a task
-  leaves the rank incomplete and `executors.run_phases` retries it, then records it in `run.json`.
+- One datatrove task = one Ray actor (`CorpusRankWorker`) running one rank in-process; `CorpusRayExecutor.run`
+  creates and schedules them itself. (datatrove's own RankWorker forks a process pool inside the actor;
+  killing the actor then orphans the task and killing the pool child hangs the pool.) A worker that dies (its
+  process or node killed) has its rank run again, up to MAX_RESUBMITS times; an exception inside a task
+  leaves the rank incomplete (a ShardError, logged in one line) and `executors.run_phases` retries it, then
+  records it in `run.json`; an output that cannot be written ends the run, as with the local executor.
 - Workers are quiet (`log_to_driver=False`; task logs go to `OUT/logs/<phase>/logs/`), the driver prints
   progress from the files every task keeps up to date (`corpus_tools.run.progress`).
 - `--workers N` caps the tasks running at once (0 = as many as the cluster's CPUs allow).
@@ -28,14 +30,16 @@ import json
 import logging
 import os
 import tempfile
+from collections import Counter, deque
 
-import datatrove.executor.ray as _dt_ray
-from datatrove.executor.base import PipelineExecutor
 from datatrove.executor.ray import RayPipelineExecutor
 from loguru import logger
 
-import corpus_tools.run.executors  # noqa: F401  (applies the quiet task logger in workers too)
-from corpus_tools.core.errors import ConfigError
+from corpus_tools.core.errors import ConfigError, ShardError
+from corpus_tools.core.s3fs_lite import datafolder
+from corpus_tools.run.tasks import CorpusTasks
+
+MAX_RESUBMITS = 3  # runs of a rank whose worker died, before the driver's own retry takes over
 
 # Forwarded to the workers of an existing cluster so they reach the same S3 store (credentials are not:
 # give the nodes their own, e.g. an instance role or AWS_* variables when running `ray start`).
@@ -43,21 +47,16 @@ _FORWARDED_ENV = ("S3_ENDPOINT_URL", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "
 
 
 class CorpusRankWorker:
-    """Ray actor: runs its ranks one after the other in this process (no inner process pool)."""
+    """Ray actor: runs one rank in this process (no inner process pool)."""
 
-    def get_node_ip(self) -> str:
+    def run_for_rank(self, executor, rank: int) -> None:
         import ray
 
-        return ray.util.get_node_ip_address()
-
-    def run_for_rank(self, executor_ref, ranks, node_ips, node_idx):
-        os.environ["RAY_NODELIST"] = ",".join(node_ips)
-        os.environ["RAY_NODEID"] = str(node_idx)
-        for rank in ranks:
-            if not executor_ref.is_rank_completed(rank):
-                record_node(executor_ref.logging_dir, rank)
-            executor_ref._run_for_rank(rank, 0, node_rank=-1)
-        return None
+        os.environ["RAY_NODELIST"] = ray.util.get_node_ip_address()
+        os.environ["RAY_NODEID"] = "0"
+        if not executor.is_rank_completed(rank):
+            record_node(executor.logging_dir, rank)
+        executor._run_for_rank(rank, 0, node_rank=-1)
 
 
 def record_node(logging_dir, rank: int) -> None:
@@ -78,23 +77,50 @@ def record_node(logging_dir, rank: int) -> None:
         fh.write(json.dumps(info, sort_keys=True))
 
 
-class CorpusRayExecutor(RayPipelineExecutor):
-    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
-        # datatrove's Ray version logs into a shared /tmp/ray_logs first; the base one writes straight into
-        # logging_dir through our quiet task logger, like the local executor; the task reports its count
-        # per document as a local one does.
-        from corpus_tools.run.progress import reporting
-
-        with reporting(self, rank):
-            return PipelineExecutor._run_for_rank(self, rank, local_rank, node_rank)
+class CorpusRayExecutor(CorpusTasks, RayPipelineExecutor):
+    """datatrove's Ray executor with our task body (`CorpusTasks`: logs straight into logging_dir, progress per
+    document, one way to fail) and our own scheduling of `CorpusRankWorker` actors, one rank each (one node
+    per task, one task per actor: what `make_ray_executor` asks for)."""
 
     def run(self):
-        saved = _dt_ray.RankWorker
-        _dt_ray.RankWorker = CorpusRankWorker
+        import ray
+        from ray.exceptions import ObjectLostError, RayActorError, RayTaskError, TaskCancelledError, WorkerCrashedError
+
+        ranks = self.get_incomplete_ranks(range(self.world_size))
+        if not ranks:
+            return
+        self.save_executor_as_json()
+        executor_ref = ray.put(self)
+        worker = ray.remote(CorpusRankWorker).options(
+            num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task,
+            memory=int(self.mem_per_cpu_gb * self.cpus_per_task * 1024**3), **(self.ray_remote_kwargs or {}))
+        pending, running, deaths = deque(ranks), {}, Counter()
         try:
-            return super().run()
+            while pending or running:
+                while pending and len(running) < self.workers:
+                    rank = pending.popleft()
+                    actor = worker.remote()
+                    running[actor.run_for_rank.remote(executor_ref, rank)] = (actor, rank)
+                done, _ = ray.wait(list(running), num_returns=1)
+                for ref in done:
+                    actor, rank = running.pop(ref)
+                    try:
+                        ray.get(ref)
+                    except RayTaskError as e:  # raised inside the task
+                        cause = e.cause if isinstance(e.cause, BaseException) else e
+                        if not isinstance(cause, ShardError):
+                            raise cause from None  # an output error, or the store is unreachable: the run ends
+                        logger.error(str(cause))
+                    except (RayActorError, WorkerCrashedError, ObjectLostError, TaskCancelledError) as e:
+                        deaths[rank] += 1
+                        if deaths[rank] <= MAX_RESUBMITS:
+                            logger.warning(f"task {rank}: its Ray worker died ({type(e).__name__}); running it again")
+                            pending.append(rank)
+                    finally:
+                        ray.kill(actor)
         finally:
-            _dt_ray.RankWorker = saved
+            for actor, _ in running.values():
+                ray.kill(actor)
 
 
 def ray_address(opts) -> str | None:
@@ -173,7 +199,8 @@ def make_ray_executor(phase, tasks: int, opts, logging_dir: str) -> CorpusRayExe
     logger.disable("datatrove.executor.ray")
     try:
         executor = CorpusRayExecutor(pipeline=phase.pipeline, tasks=tasks, workers=min(workers, tasks) if workers > 0 else -1,
-                                     logging_dir=logging_dir, cpus_per_task=1, mem_per_cpu_gb=mem_gb)
+                                     logging_dir=datafolder(logging_dir), cpus_per_task=1, mem_per_cpu_gb=mem_gb)
     finally:
         logger.enable("datatrove.executor.ray")
+    executor.output = opts.output  # named by an output error (CorpusTasks)
     return executor

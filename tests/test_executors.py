@@ -1,0 +1,106 @@
+"""Our executors extend datatrove by subclassing, never by patching it; a failing task is one line on the
+console, its traceback in the task log, and it stays incomplete; an unwritable output ends the run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from datatrove.pipeline.base import PipelineStep
+
+from tests.conftest import ROOT, SAMPLE_CRAWL
+from tests.data.cluster.failing_recipe import FailOn  # raises on the records of one input: a bug in one task
+
+SNAPSHOT = r"""
+import importlib, json, pkgutil, sys
+import fsspec.registry
+import datatrove.executor.base, datatrove.executor.local, datatrove.executor.ray, datatrove.io, datatrove.utils.logging
+
+registry = sys.modules["fsspec.registry"]  # (`fsspec.registry` is the mapping it defines)
+MODULES = [datatrove.executor.base, datatrove.executor.local, datatrove.executor.ray, datatrove.io,
+           datatrove.utils.logging, registry]
+
+def snapshot():
+    out = {m.__name__: {k: id(v) for k, v in vars(m).items()} for m in MODULES}
+    out["fsspec registry"] = {k: id(v) for k, v in registry.registry.items()}
+    out["fsspec known_implementations"] = {k: str(v) for k, v in registry.known_implementations.items()}
+    return out
+
+before = snapshot()
+import corpus_tools
+imported, failed = [], []
+for info in pkgutil.walk_packages(corpus_tools.__path__, "corpus_tools."):
+    try:
+        importlib.import_module(info.name)
+        imported.append(info.name)
+    except ImportError as e:  # an optional extra that is not installed
+        failed.append(f"{info.name}: {e}")
+after = snapshot()
+changed = sorted(f"{mod}.{k}" for mod in before for k in set(before[mod]) | set(after[mod])
+                 if before[mod].get(k) != after[mod].get(k))
+print(json.dumps({"imported": imported, "failed": failed, "changed": changed}))
+"""
+
+
+def test_importing_every_module_patches_nothing_in_datatrove_or_fsspec():
+    """A fresh interpreter imports datatrove, then every corpus_tools module: datatrove's task logger, its JSON
+    encoder, its Ray RankWorker and fsspec's protocol registry are the same objects afterwards."""
+    result = subprocess.run([sys.executable, "-c", SNAPSHOT], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"corpus_tools.run.executors", "corpus_tools.run.ray_executor", "corpus_tools.run.tasks", "corpus_tools.core.storage",
+            "corpus_tools.core.s3fs_lite", "corpus_tools.cli"} <= set(report["imported"]), report["failed"]
+    assert report["changed"] == []
+
+
+def _warcs(n: int) -> list[str]:
+    files = sorted(str(p) for p in SAMPLE_CRAWL.glob("*.warc.gz"))
+    assert len(files) >= n
+    return files[:n]
+
+
+def test_a_failing_task_is_one_line_and_stays_incomplete_while_the_others_complete(tmp_path, capfd):
+    from corpus_tools.run.executors import CorpusLocalExecutor
+    from corpus_tools.readers.warc import WarcRecordReader
+
+    files = _warcs(2)
+    logs = tmp_path / "logs"
+    executor = CorpusLocalExecutor(pipeline=[WarcRecordReader(files), FailOn(files[1])], tasks=2, workers=1,
+                                   logging_dir=str(logs))
+    executor.run()
+    assert executor.get_incomplete_ranks() == [1]
+    err = capfd.readouterr().err
+    assert "task 1 failed: RuntimeError: injected failure in task 1" in err
+    assert "Traceback" not in err  # tracebacks go to the task log only
+    assert "Traceback" in (logs / "logs" / "task_00001.log").read_text()
+    assert (logs / "stats" / "00000.json").exists() and not (logs / "stats" / "00001.json").exists()
+    config = json.loads((logs / "executor.json").read_text())
+    assert config["world_size"] == 2 and [s["needle"] for s in config["pipeline"] if "needle" in s] == [files[1]]
+
+
+class NoSpace(PipelineStep):
+    name = "NoSpace"
+    type = "test"
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        import errno
+
+        for _ in data:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        yield from ()
+
+
+def test_an_output_that_cannot_be_written_ends_the_run(tmp_path):
+    import errno
+
+    from corpus_tools.run.executors import CorpusLocalExecutor
+    from corpus_tools.readers.warc import WarcRecordReader
+
+    executor = CorpusLocalExecutor(pipeline=[WarcRecordReader(_warcs(1)), NoSpace()], tasks=1, workers=1,
+                                   logging_dir=str(tmp_path / "logs"))
+    executor.output = str(tmp_path / "out")
+    with pytest.raises(OSError) as raised:
+        executor.run()
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "out")
