@@ -310,7 +310,9 @@ class CombinedLid:
                for i in order]
         best = decide(post, raw, self.classes, self.abstain)
         if best is None:
-            below = self.classes[order[0]] != OTHER
+            # below threshold: the model's best class is a target its group holds too weakly; not when a
+            # backend is sure of a non-target language (`sure_non_target`), whatever the model ranks first
+            below = self.classes[order[0]] != OTHER and not sure_non_target(raw)
             return LidResult(label=OTHER, score=round(float(post[order[0]]), 4), top=top, below_threshold=below,
                              backends_run=list(raw), raw=raw)
         return LidResult(label=self.classes[best], score=round(float(post[best]), 4), top=top,

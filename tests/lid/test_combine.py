@@ -125,3 +125,16 @@ def test_trust_model_fit_is_deterministic_and_learns_which_backend_to_trust():
     assert (pred == np.array(y)).mean() > 0.98
     again = fit_trust(x, np.array(y), 6, len(classes), 6, l2=1e-4, l2_dev=1e-3)
     assert all(np.array_equal(W[k], again[k]) for k in W)
+
+
+def test_a_backend_sure_of_a_non_target_language_is_not_below_threshold():
+    """When lid.176 is sure of a non-target language the text is `other` for that reason (ledger reason
+    non_target_language), even where the model's best class is a target it holds strongly."""
+    lid = CombinedLid()
+    post = np.zeros(len(lid.classes))
+    i = {c: k for k, c in enumerate(lid.classes)}
+    post[i["deu_Latn"]], post[i[OTHER]] = 0.9, 0.1
+    r = lid.result(post, {"lid176": [("afr_Latn", 0.97)]})
+    assert r.label == OTHER and not r.below_threshold and r.top[0] == ("deu_Latn", 0.9)
+    r = lid.result(post, {"lid176": [("afr_Latn", 0.5)], "py3langid": [("deu_Latn", 0.95)]})
+    assert r.label == "deu_Latn"                               # not sure of the non-target: the model decides
