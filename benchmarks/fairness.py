@@ -192,7 +192,7 @@ def main() -> None:
     body = f"""`python -m benchmarks.fairness{' --quick' if args.quick else f' --per-source {per_source}'}`: {len(pages)} clean pages
 ({per_source} per source and language, every UDHR page) through `corpus run eu_web --no-report` in {wall:.0f} s
 wall ({args.workers} workers). FLORES-200 dev is the data the thresholds were recalibrated on
-(`python -m corpus_tools.quality.calibrate`, provenance in `language_ids/quality_recalibrated.tsv`); NTREX-128,
+(`python -m tools.quality_calibrate`, provenance in `language_ids/quality_recalibrated.tsv`); NTREX-128,
 UDHR and UD were not used to set any value. "kept right": in the final shards with the true label; "kept by
 quality": passes every default quality rule measured with the true label, whatever language ID decided. Cells
 per source: kept right / pages / kept by quality.

@@ -4,7 +4,7 @@ Cascade: lid176 runs first, on the whole text (its first WHOLE_CHARS characters)
 stage's best posterior is below that stage's `p_exit`, and lingua only while the lid176 + py3langid posterior
 still is; both read a fixed sample of the text (`sample_text`: up to 300 characters, three windows of a longer
 text). After each stage a per-language trust model (`corpus_tools.lid.trust`, weights in
-`language_ids/lid_combiner.json`, fitted by `python -m corpus_tools.lid.report --fit`) turns what the backends
+`language_ids/lid_combiner.json`, fitted by `python -m tools.lid_report --fit`) turns what the backends
 run so far say about each registry label (language + script: `srp_Cyrl`, `srp_Latn`) and `other` into a
 posterior; for Serbo-Croatian it also reads word markers (`corpus_tools.lid.markers`), and inside that group the
 training mix is replaced by realistic shares (language_ids/lid_priors.tsv).
@@ -201,7 +201,7 @@ class LidResult:
 def load_combiner(path: str = str(COMBINER_FILE)) -> dict:
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"missing {p}: run `make lid-eval` (python -m corpus_tools.lid.report --fit)")
+        raise ConfigError(f"missing {p}: run `make lid-eval` (python -m tools.lid_report --fit)")
     model = json.loads(p.read_text(encoding="utf-8"))
     if model.get("version") != VERSION:
         raise ConfigError(f"{p} is {model.get('version')!r}, this code reads {VERSION}: refit it with `make lid-eval`")

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 
 from corpus_tools.languages import OTHER, registry
-from corpus_tools.lid import report
+from tools import lid_report as report
 from corpus_tools.lid.backends import BACKENDS, get_backend
 from corpus_tools.lid.combine import LONG, SAMPLE_CHARS, CombinedLid, load_combiner, sample_text
-from corpus_tools.lid.stacking import fit_trust
+from tools.lid_fit import fit_trust
 from corpus_tools.lid.evaluate import read_dev, score, to_eval_codes
 
 SAMPLE = Path(__file__).parents[1] / "data" / "lid" / "udhr_sample.tsv"

@@ -3,7 +3,7 @@
     W = fit_trust(x, y, n_feat, n_classes, n_markers, l2=1e-4, l2_dev=1e-3)   # x: trust.Inputs, y: class per row
     posterior = TrustModel(W).posterior(x)
 
-Fitting only (run by `python -m corpus_tools.lid.report --fit`, not at identification time): minimises the
+Fitting only (run by `python -m tools.lid_report --fit`, not at identification time): minimises the
 mean cross-entropy plus L2 penalties with scipy's L-BFGS, from zero weights, so a fit is deterministic.
 """
 
