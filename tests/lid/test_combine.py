@@ -7,6 +7,7 @@ import numpy as np
 from corpus_tools.languages import OTHER, registry
 from tools import lid_report as report
 from corpus_tools.lid.backends import BACKENDS, get_backend
+from corpus_tools.lid.bcms import BcmsDiscriminator
 from corpus_tools.lid.combine import LONG, SAMPLE_CHARS, CombinedLid, load_combiner, sample_text
 from tools.lid_fit import fit_trust
 from corpus_tools.lid.evaluate import read_dev, score, to_eval_codes
@@ -83,7 +84,8 @@ def test_evaluation_simulates_the_runtime_cascade_exactly():
     weights = {**{k: {b: np.asarray(v) for b, v in w.items()} for k, w in model["weights"].items()},
                "train_share": np.asarray(model["train_share"])}
     labels, scores, runs = report.cascade(report.posteriors(d, weights), np.array(d["n_chars"]) >= LONG,
-                                          load_combiner()["p_exit"], d["outs"])
+                                          load_combiner()["p_exit"], d["outs"], d["texts"], d["scripts"],
+                                          BcmsDiscriminator.default())
     live = CombinedLid().identify_batch([t for _, t in rows])
     assert labels == [r.label for r in live]
     assert list(runs) == [len(r.backends_run) for r in live]
