@@ -51,12 +51,12 @@ def fit_trust(x, y: np.ndarray, n_feat: int, n_classes: int, n_markers: int, l2:
     return unpack(res.x)
 
 
-def fit_bcms(texts: list[str], codes: list[str], alpha: float = 0.5) -> dict[str, np.ndarray]:
-    """Naive Bayes over the n-grams of texts with their gold codes (bcms_codes): n-gram -> centred
-    log-probability per code, for the n-grams seen at least MIN_COUNT times; additive smoothing alpha."""
-    from corpus_tools.lid.bcms import MIN_COUNT, bcms_codes, ngrams
+def fit_bcms(texts: list[str], codes: list[str], order: tuple[str, ...], alpha: float = 0.5
+             ) -> dict[str, np.ndarray]:
+    """Naive Bayes over the n-grams of texts with their gold codes (each in `order`): n-gram -> centred
+    log-probability per code of `order`, for the n-grams seen at least MIN_COUNT times; additive smoothing."""
+    from corpus_tools.lid.bcms import MIN_COUNT, ngrams
 
-    order = bcms_codes()
     counts: dict[str, np.ndarray] = {}
     for text, code in zip(texts, codes):
         k = order.index(code)

@@ -34,7 +34,7 @@ if __package__ in (None, ""):   # run as `python tools/lid_report.py`: this chec
 
 from corpus_tools.languages import LANGUAGE_IDS, OTHER, registry, target_codes
 from corpus_tools.lid.backends import BACKENDS, clean, get_backend, script_of
-from corpus_tools.lid.bcms import EDGE, NGRAM_FILE, BcmsDiscriminator, bcms_codes
+from corpus_tools.lid.bcms import EDGE, MIN_SOURCES, NGRAM_FILE, BcmsDiscriminator, bcms_codes
 from corpus_tools.lid.bcms import WEIGHT as BCMS_WEIGHT
 from corpus_tools.lid.combine import (COMBINER_FILE, LONG, SAMPLE_CHARS, VERSION, WHOLE_CHARS, WHOLE_TEXT, WINDOWS, Abstain,
                                       decide, group_prior, load_combiner, marker_features, sample_text)
@@ -154,7 +154,7 @@ def fit_discriminator(datasets: list[dict], held_out: str | None) -> BcmsDiscrim
     """The Serbo-Croatian discriminator from the BCMS rows (both scripts) of every source but `held_out`
     (all when None): every row, as it is, not capped (the trust model's caps balance sources; here more
     text of each standard is simply more of its n-grams)."""
-    texts, codes = [], []
+    texts, codes, sources = [], [], {}
     wanted = set(bcms_codes())
     for d in datasets:
         if d["name"] == held_out:
@@ -164,7 +164,10 @@ def fit_discriminator(datasets: list[dict], held_out: str | None) -> BcmsDiscrim
             if code in wanted:
                 texts.append(t)
                 codes.append(code)
-    return BcmsDiscriminator(bcms_codes(), fit_bcms(texts, codes))
+                sources.setdefault(code, set()).add(d["name"])
+    order = tuple(c for c in bcms_codes() if len(sources.get(c, ())) >= MIN_SOURCES)
+    keep = [i for i, c in enumerate(codes) if c in order]
+    return BcmsDiscriminator(order, fit_bcms([texts[i] for i in keep], [codes[i] for i in keep], order))
 
 
 def write_bcms_table(disc: BcmsDiscriminator, datasets: list[dict]) -> None:
@@ -402,7 +405,8 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              "- The Serbo-Croatian discriminator (`corpus_tools.lid.bcms`, character 1-4-gram naive Bayes) is fitted "
              "like the trust model: leave-one-source-out for the figures (on the BCMS rows of the six other sources), "
              "on all seven for the shipped `language_ids/lid_bcms_ngrams.tsv`. Montenegrin text exists only in the "
-             "UDHR, so on the UDHR's own rows no fit has seen Montenegrin.",
+             f"UDHR, so on the UDHR's own rows no fit has seen Montenegrin, and the discriminator scores only "
+             f"standards with text from >= {MIN_SOURCES} sources (Montenegrin keeps the trust model's posterior).",
              "- Every backend runs on **every row**, on the sample `CombinedLid` gives it (texts over "
              f"{SAMPLE_CHARS} characters: {WINDOWS} windows from start, middle and end); F1 in %, per the file's "
              "codes (`nb` = Bokmål). A backend's label outside the registry counts as `other`; rows of "
