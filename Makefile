@@ -28,7 +28,7 @@ bench: $(BIN)/corpus
 	$(BIN)/python benchmarks/run_all.py
 
 lid-eval: $(BIN)/corpus
-	$(BIN)/python -m corpus_tools.lid.report
+	$(BIN)/python -m tools.lid_report
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -61,7 +61,7 @@ SKIPPED_COMMANDS = {
     "corpus lid eval ../shared/data/lid/ud_treebanks.tsv": "long run: 37,000 lines through the cascade "
                                                            "(`make lid-eval` runs it)",
     "make lid-eval": "long run (minutes); rewrites language_ids/EVAL.md in the checkout",
-    ".venv/bin/python -m corpus_tools.lid.report --fit": "long run (minutes); rewrites "
+    ".venv/bin/python -m tools.lid_report --fit": "long run (minutes); rewrites "
                                                           "language_ids/lid_combiner.json in the checkout",
     "corpus stage dedup --input out/crawl2 --output out/crawl2-dedup --param index=out/sample":
         "external data: a second release out/crawl2",

@@ -4,14 +4,17 @@ Cascade: lid176 runs first, on the whole text (its first WHOLE_CHARS characters)
 stage's best posterior is below that stage's `p_exit`, and lingua only while the lid176 + py3langid posterior
 still is; both read a fixed sample of the text (`sample_text`: up to 300 characters, three windows of a longer
 text). After each stage a per-language trust model (`corpus_tools.lid.trust`, weights in
-`language_ids/lid_combiner.json`, fitted by `python -m corpus_tools.lid.report --fit`) turns what the backends
+`language_ids/lid_combiner.json`, fitted by `python -m tools.lid_report --fit`) turns what the backends
 run so far say about each registry label (language + script: `srp_Cyrl`, `srp_Latn`) and `other` into a
 posterior; for Serbo-Croatian it also reads word markers (`corpus_tools.lid.markers`), and inside that group the
-training mix is replaced by realistic shares (language_ids/lid_priors.tsv).
+training mix is replaced by realistic shares (language_ids/lid_priors.tsv). When the cascade ends with the
+Serbo-Croatian group ahead, a character n-gram discriminator (`corpus_tools.lid.bcms`) redistributes the
+group's posterior among its standards.
 
 The decision (`decide`) never lets the model overrule its backends into `other`: a text is `other` when lid.176
-is sure (>= CONFIDENT) of a non-target language and no backend is sure of a target; a target some backend is
-sure of (or that every backend run names) is kept when no backend is sure of a non-target. Otherwise the best
+is sure (>= CONFIDENT) of a non-target language and no backend is sure of a target, or when py3langid names a
+non-target language and lid.176 is not sure of a target (`sure_non_target`); a target some backend is sure of
+(or that every backend run names) is kept when no backend is sure of a non-target. Otherwise the best
 label is kept when its confusable group holds its threshold of the posterior (language_ids/lid_thresholds.tsv).
 Figures, out of source: language_ids/EVAL.md. Use:
 
@@ -33,6 +36,7 @@ from corpus_tools.core.errors import ConfigError
 from corpus_tools.core.languages import (LANGUAGE_IDS, OTHER, confusable_groups, macrolanguages, read_tsv, registry,
                                     target_codes)
 from corpus_tools.lid.backends import LidBackend, get_backend, script_of
+from corpus_tools.lid.bcms import BcmsDiscriminator
 from corpus_tools.lid.markers import bcms_markers, marker_classes
 from corpus_tools.lid.trust import Encoder, TrustModel
 
@@ -112,14 +116,27 @@ def _targets_named(label: str) -> list[str]:
 # Backends whose top-1 score means the same on any text (lid.176's probabilities); py3langid's normalised
 # scores reach 1.0 on two words, so they vouch for a target but never alone make a text `other`.
 CALIBRATED = ("lid176",)
+# The backend whose non-target answer makes a text `other` when lid.176 is not sure of a target. lingua is
+# built over the target languages only: its score says which target a text is most like, not whether it is
+# one, so it has no say here.
+OPEN_SET = "py3langid"
 
 
 def sure_non_target(raw: dict[str, list[tuple[str, float]]]) -> bool:
-    """A calibrated backend names a specific non-target language with score >= CONFIDENT, and no backend names
-    a target that surely: the mirror of `confident_targets` (the model saw few non-target sources)."""
+    """`other` whatever the model says, the mirror of `confident_targets` (the model saw few non-target
+    sources; out of source it learns `other` from almost none, issue 27): either a calibrated backend names
+    a specific non-target language with score >= CONFIDENT and no backend names a target that surely; or
+    py3langid's top-1 is a non-target language and lid.176 does not name a target with score >= CONFIDENT
+    (the two backends that know non-target languages: one names one, the other is not sure of a target)."""
     sure = any(out and out[0][1] >= CONFIDENT and not _targets_named(out[0][0])
                for name, out in raw.items() if name in CALIBRATED)
-    return sure and not any(out and out[0][1] >= CONFIDENT and _targets_named(out[0][0]) for out in raw.values())
+    if sure and not any(out and out[0][1] >= CONFIDENT and _targets_named(out[0][0]) for out in raw.values()):
+        return True
+    open_set = raw.get(OPEN_SET)
+    if not open_set or _targets_named(open_set[0][0]):
+        return False
+    return not any(out and out[0][1] >= CONFIDENT and _targets_named(out[0][0])
+                   for name, out in raw.items() if name in CALIBRATED)
 
 
 def confident_targets(raw: dict[str, list[tuple[str, float]]]) -> list[str] | None:
@@ -201,7 +218,7 @@ class LidResult:
 def load_combiner(path: str = str(COMBINER_FILE)) -> dict:
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"missing {p}: run `make lid-eval` (python -m corpus_tools.lid.report --fit)")
+        raise ConfigError(f"missing {p}: run `make lid-eval` (python -m tools.lid_report --fit)")
     model = json.loads(p.read_text(encoding="utf-8"))
     if model.get("version") != VERSION:
         raise ConfigError(f"{p} is {model.get('version')!r}, this code reads {VERSION}: refit it with `make lid-eval`")
@@ -237,6 +254,7 @@ class CombinedLid:
         self.models = [TrustModel(model["weights"][s], adjust) for s in stages]
         self.prior_weight = prior_weight
         self.abstain = Abstain(self.classes)
+        self.bcms = BcmsDiscriminator.default()
         self._backends: dict[str, LidBackend] = {}
 
     def backend(self, name: str) -> LidBackend:
@@ -293,6 +311,8 @@ class CombinedLid:
             todo = todo[p.max(axis=1) < np.where(long[todo], long_exit, short_exit)]
             if not len(todo):
                 break
+        for i in range(len(texts)):
+            post[i] = self.bcms.refine(post[i], self.classes, texts[i], scripts[i])
         return [self.result(post[i], raws[i]) for i in range(len(texts))]
 
     @staticmethod
@@ -310,7 +330,9 @@ class CombinedLid:
                for i in order]
         best = decide(post, raw, self.classes, self.abstain)
         if best is None:
-            below = self.classes[order[0]] != OTHER
+            # below threshold: the model's best class is a target its group holds too weakly; not when a
+            # backend is sure of a non-target language (`sure_non_target`), whatever the model ranks first
+            below = self.classes[order[0]] != OTHER and not sure_non_target(raw)
             return LidResult(label=OTHER, score=round(float(post[order[0]]), 4), top=top, below_threshold=below,
                              backends_run=list(raw), raw=raw)
         return LidResult(label=self.classes[best], score=round(float(post[best]), 4), top=top,

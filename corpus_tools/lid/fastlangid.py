@@ -1,10 +1,15 @@
-"""`FastLanguageIdentifier`: py3langid's scores, with the byte walk and the scoring done in numpy.
+"""`FastLanguageIdentifier`: py3langid's scores, computed in numpy from the model's public arrays.
 
 py3langid 0.4.0 finds its features by walking a byte DFA in a Python loop (`visit_counts`) and then
 multiplies the log-counts by float16 rows of its 100,053 x 142 table, which numpy first converts to
-float32 on every call: on a 300-character text the conversion costs more than the walk. This subclass
-overrides only `_raw_score`; decoding, NFC, the sqrt-length softmax and the alias folding stay the
-parent's, so `classify`, `rank` and `_decide` give the same numbers, bit for bit.
+float32 on every call: on a 300-character text the conversion costs more than the walk. This class is its own
+scorer over the arrays py3langid's `LanguageIdentifier` exposes (`nb_ptc`, `nb_pc`, `nb_classes`,
+`tk_nextmove`, `tk_row`, `tk_output`): it neither subclasses py3langid nor calls or overrides a private
+method of it. It does what py3langid documents and does, step for step, so `rank` gives py3langid's numbers,
+bit for bit: the text is decoded (py3langid's public `decode_trimmed`), lower-cased when all upper case, NFC
+and UTF-8 encoded; the log1p feature counts times the table plus the class prior are the raw scores (no
+feature: 0.0 under normalised probabilities, else `RAW_FLOOR`); normalised probabilities are a softmax of
+the raw scores over sqrt(bytes); a label that is two columns (script aliases, srl -> sr) gets one score.
 
 Why the walk can be vectorised: the DFA is an Aho-Corasick automaton over a trie of depth D = 6. After
 reading bytes t it sits on the trie node of the longest suffix of t that is a node, so its state depends
@@ -14,20 +19,21 @@ the first positions need no special case). The property is checked on the model 
 identifier is built (`_check_automaton`, ~0.5 s): a BFS from the root finds the trie (every state is
 entered by exactly one edge from the level above) and every one of the 26.7M transitions must be the
 Aho-Corasick one (the child, else the failure state's transition). That is a proof for this model, not
-a sample; a model that fails the check is walked by the parent's loop instead.
+a sample; a model that fails the check is walked byte by byte in Python instead.
 
-Scores: features are counted in first-occurrence order (the order of the parent's Counter, which fixes
-the summation order of the product) and multiplied by a float32 copy of the table (57 MB, made once; numpy
-promotes float16 to float32 exactly, so the product is the parent's). `top(text, k)` is `rank(text)[:k]`
-without sorting all 142 labels in Python. `top_batch(texts, k)` is `[top(t, k) for t in texts]`, bit for
-bit: the texts are joined with the pad between them and walked at once, the (text, feature) counts come
-from one sort, and the softmax, alias folding and top-k run on all rows at once; only the product stays
-one call per text (a segmented product would sum in another order).
+Scores: features are counted in first-occurrence order (the order of py3langid's Counter, which fixes
+the summation order of the product) and multiplied by a float32 copy of the table (57 MB, made once, the
+float16 original not kept; numpy promotes float16 to float32 exactly, so the product is py3langid's).
+`top(text, k)` is `rank(text)[:k]` without sorting all 142 labels in Python. `top_batch(texts, k)` is
+`[top(t, k) for t in texts]`, bit for bit: the texts are joined with the pad between them and walked at
+once, the (text, feature) counts come from one sort, and the softmax, alias folding and top-k run on all
+rows at once; only the product stays one call per text (a segmented product would sum in another order).
 
-Checked by tests/lid/test_fastlangid.py: `_decide` scores np.array_equal to the parent's and the same
-`rank()[:3]` on the dev samples and a few thousand dev rows, plus edge cases (empty, one byte, spaces,
-undecodable bytes, 10 kB, emoji), and `top_batch` against `top` in batches of 1, 7 and 256 mixing those.
-Speed (2-core dev VM, ud_treebanks sentences of one language joined): `_decide` ~7,300 docs/s on
+Checked by tests/lid/test_fastlangid.py against py3langid's public `rank()` (every label's score, exact)
+with and without normalised probabilities, on the dev samples and a few thousand dev rows, plus edge cases
+(empty, one byte, spaces, undecodable bytes, 10 kB, emoji), restricted languages, and `top_batch` against
+`top` in batches of 1, 7 and 256 mixing those.
+Speed (2-core dev VM, ud_treebanks sentences of one language joined): ~7,300 docs/s on
 300-character texts (py3langid: ~4,100), ~4,000 on 1,000 characters (~1,500). Each call is ~60 small
 numpy operations, so short texts gain least: on 300-character texts `top` in a loop costs ~142 µs a text,
 `top_batch` ~50 µs in batches of 64, ~48 in batches of 256 and ~45 in batches of 1,024 (~3x; what is
@@ -39,9 +45,10 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 
 import numpy as np
-from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier
+from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier, decode_trimmed
 
 LOGGER = logging.getLogger(__name__)
 CHECK_BLOCK = 8192  # states per block in the automaton check (bounds its memory to ~30 MB)
@@ -104,38 +111,75 @@ def _check_automaton(nextmove: np.ndarray, rowbase: np.ndarray) -> tuple[int, in
     return int(depth.max()), int(unused[0])
 
 
-class FastLanguageIdentifier(LanguageIdentifier):
-    """A py3langid `LanguageIdentifier` whose `_raw_score` walks all byte positions at once."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._nm = np.asarray(self.tk_nextmove)
-        self._rb = np.asarray(self._rowbase, dtype=np.int64)
-        self._out = np.asarray(self.tk_output, dtype=np.int64)
+
+def encode(text: str | bytes) -> bytes:
+    """The bytes py3langid scores for `text`: bytes are decoded when they can be (a partial character at the
+    end trimmed), a text all in upper case is lower-cased, NFC, UTF-8 (lone surrogates kept)."""
+    if isinstance(text, bytes):
+        decoded = decode_trimmed(text)
+        if decoded is None:
+            return text
+        text = decoded
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+
+
+class FastLanguageIdentifier:
+    """py3langid's naive Bayes identifier over its model arrays (the arguments of py3langid's
+    `LanguageIdentifier`), scored in numpy. norm_probs: probabilities (softmax over sqrt(bytes)), else raw
+    log scores."""
+
+    def __init__(self, nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_output, norm_probs: bool = False, *, tk_row):
+        self.norm_probs = norm_probs
+        self._full = (np.asarray(nb_ptc, dtype=np.float32), np.asarray(nb_pc), list(nb_classes))
+        self._nm = np.asarray(tk_nextmove)
+        self._rb = np.asarray(tk_row, dtype=np.int64) << 8   # row offset of every state
+        self._out = np.asarray(tk_output, dtype=np.int64)
         checked = _check_automaton(self._nm, self._rb)
         if checked is None:
             LOGGER.warning("py3langid model is no bounded-depth Aho-Corasick automaton: walked in Python")
         self._depth, pad_byte = checked or (0, 0)
         self._pad = bytes([pad_byte]) * max(self._depth - 1, 0)
         self._n_feats = int(self._out.max()) + 1
-        self._ptc_src = None
-        self._ptc32 = None
-        self._labels_src = None  # nb_classes that _keep_cols was computed for
-        self._keep_cols = None  # the columns rank() reports: the first column of each label
+        self.set_languages(None)
 
     @classmethod
     def default(cls) -> FastLanguageIdentifier:
         """The model py3langid ships, with normalised probabilities (what `py3langid` the backend uses)."""
-        return cls.from_model_file(MODEL_FILE, norm_probs=True)
+        model = LanguageIdentifier.from_model_file(MODEL_FILE)
+        return cls(model.nb_ptc, model.nb_pc, model.nb_classes, model.tk_nextmove, model.tk_output,
+                   norm_probs=True, tk_row=model.tk_row)
 
-    def _table32(self) -> np.ndarray:
-        if self._ptc_src is not self.nb_ptc:  # set_languages swapped the table
-            self._ptc32 = np.asarray(self.nb_ptc, dtype=np.float32)
-            self._ptc_src = self.nb_ptc
-        return self._ptc32
+    @property
+    def labels(self) -> list[str]:
+        """Distinct output labels (a label with two script columns, srl -> sr, once)."""
+        return list(dict.fromkeys(self.classes))
+
+    def set_languages(self, langs=None) -> None:
+        """Score only the labels `langs` (ISO 639 codes, every column of each), or all again (None)."""
+        table, prior, classes = self._full
+        if langs is not None:
+            unknown = set(langs) - set(classes)
+            if unknown:
+                raise ValueError(f"Unknown language code(s): {unknown}")
+            cols = [i for i, c in enumerate(classes) if c in set(langs)]
+            table, prior, classes = table[:, cols], prior[cols], [classes[i] for i in cols]
+        self._table, self._prior, self.classes = table, prior, classes
+        first: dict[str, int] = {}
+        self._aliases = []                       # (first column, duplicate column) of a label
+        for i, c in enumerate(classes):
+            if c in first:
+                self._aliases.append((first[c], i))
+            else:
+                first[c] = i
+        self._keep = np.array(sorted(first.values()), dtype=np.intp)   # the columns a label is reported by
 
     def features(self, text: bytes) -> np.ndarray:
-        """Feature index at every byte that emits one, in text order (what `visit_counts` appends)."""
+        """Feature index at every byte that emits one, in text order (what py3langid's walk finds)."""
+        if not self._depth:
+            return self._walk_python(text)
         n = len(text)
         a = np.frombuffer(self._pad + text, dtype=np.uint8)
         nm, rb = self._nm, self._rb
@@ -145,44 +189,33 @@ class FastLanguageIdentifier(LanguageIdentifier):
         feats = self._out.take(state)
         return feats[feats >= 0]
 
-    def _raw_score(self, text):
-        if not self._depth:
-            return super()._raw_score(text)
-        feats = self.features(text)
-        if not feats.size:
-            return super()._raw_score(b"")  # the parent's no-feature fill
-        # distinct features in first-occurrence order: the key order of the parent's Counter, which fixes
-        # the summation order of the product below
-        distinct, first, counts = np.unique(feats, return_index=True, return_counts=True)
-        order = np.argsort(first)
-        rows = self._table32().take(distinct[order], axis=0)
-        return np.log1p(counts[order].astype(np.float32)) @ rows + self.nb_pc
+    def _walk_python(self, text: bytes) -> np.ndarray:
+        nm, rb, out = self._nm.tolist(), self._rb.tolist(), self._out.tolist()
+        state, found = 0, []
+        for byte in text:
+            state = nm[rb[state] + byte]
+            if out[state] >= 0:
+                found.append(out[state])
+        return np.array(found, dtype=np.int64)
 
-    def _keep(self) -> np.ndarray:
-        if self._labels_src is not self.nb_classes:  # set_languages swapped the labels
-            first = {}
-            for i, c in enumerate(self.nb_classes):
-                first.setdefault(c, i)
-            self._keep_cols = np.array(sorted(first.values()), dtype=np.intp)
-            self._labels_src = self.nb_classes
-        return self._keep_cols
+    def scores(self, text: str | bytes) -> np.ndarray:
+        """The score of every column (float32): probabilities under norm_probs, else raw log scores; a
+        label's duplicate columns folded into its first one."""
+        return self._scores([encode(text)])[0]
 
-    def top(self, text, k: int = 3) -> list[tuple[str, float]]:
-        """`rank(text)[:k]`: the k best labels with their scores (ties in label order, as `rank`)."""
-        keep = self._keep()
-        scores = self._decide(text)[keep]
-        best = np.argsort(-scores, kind="stable")[:k]
-        cols = keep[best].tolist()
-        return [(self.nb_classes[i], s) for i, s in zip(cols, scores[best].tolist())]
+    def rank(self, text: str | bytes) -> list[tuple[str, float]]:
+        """Every label by score, best first (ties in label order): py3langid's `rank`."""
+        return self.top(text, len(self._keep))
+
+    def top(self, text: str | bytes, k: int = 3) -> list[tuple[str, float]]:
+        """`rank(text)[:k]`: the k best labels with their scores."""
+        return self._top_encoded([encode(text)], k)[0]
 
     def top_batch(self, texts, k: int = 3) -> list[list[tuple[str, float]]]:
         """`[self.top(t, k) for t in texts]`, the same labels and scores bit for bit, with the walk, the
         counting, the softmax and the top-k done for many texts at once (`_batch_raw`). Texts are taken
         in chunks of at most BATCH_TEXTS texts and BATCH_BYTES bytes (a longer text goes alone)."""
-        texts = list(texts)
-        if not self._depth:
-            return [self.top(t, k) for t in texts]
-        encoded = [self._encode(t) for t in texts]
+        encoded = [encode(t) for t in texts]
         out: list[list[tuple[str, float]]] = []
         lo = 0
         while lo < len(encoded):
@@ -194,18 +227,17 @@ class FastLanguageIdentifier(LanguageIdentifier):
             lo = hi
         return out
 
-    def _batch_raw(self, encoded: list[bytes]) -> np.ndarray:
-        """`_raw_score` of every text, one row each (float32).
+    def _walk_batch(self, encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """(feature, text index) of every feature the texts emit, in text order.
 
         The texts are joined with the D-1 pad bytes between them (no feature spans a pad, so each
-        position's state is the one the text alone gives) and walked at once; the (text, feature)
-        counts come from one sort. The product stays one BLAS call per text, on the same arrays
-        `_raw_score` makes: a segmented product (one sparse or stacked matmul for all texts) would sum
-        in another order and round differently.
+        position's state is the one the text alone gives) and walked at once.
         """
-        n_texts, n_classes = len(encoded), len(self.nb_classes)
-        # the parent's no-feature fill: 0.0 under norm_probs, RAW_FLOOR otherwise
-        raw = np.full((n_texts, n_classes), 0.0 if self._norm_probs else RAW_FLOOR, dtype=np.float32)
+        n_texts = len(encoded)
+        if not self._depth:
+            feats = [self._walk_python(t) for t in encoded]
+            owner = np.repeat(np.arange(n_texts, dtype=np.int64), [len(f) for f in feats])
+            return (np.concatenate(feats) if feats else np.zeros(0, np.int64)), owner
         pad = self._pad
         buf = np.frombuffer(pad + pad.join(encoded), dtype=np.uint8)
         lens = np.fromiter(map(len, encoded), dtype=np.int64, count=n_texts)
@@ -224,7 +256,17 @@ class FastLanguageIdentifier(LanguageIdentifier):
             state = nm.take(rb.take(state) + buf[j : j + n])
         feats = self._out.take(state)
         hit = (feats >= 0) & in_text
-        feats, owner = feats[hit], owner[hit]
+        return feats[hit], owner[hit]
+
+    def _batch_raw(self, encoded: list[bytes]) -> np.ndarray:
+        """The raw score of every text, one row each (float32): log1p of each feature's count times its
+        table row, summed in first-occurrence order, plus the class prior; no feature: 0.0 under
+        norm_probs, RAW_FLOOR otherwise. The (text, feature) counts come from one sort; the product
+        stays one BLAS call per text, as py3langid's: a segmented product (one sparse or stacked matmul
+        for all texts) would sum in another order and round differently."""
+        n_texts, n_classes = len(encoded), len(self.classes)
+        raw = np.full((n_texts, n_classes), 0.0 if self.norm_probs else RAW_FLOOR, dtype=np.float32)
+        feats, owner = self._walk_batch(encoded)
         if not feats.size:
             return raw
         # distinct (text, feature) pairs in first-occurrence order within each text, with their counts:
@@ -242,34 +284,37 @@ class FastLanguageIdentifier(LanguageIdentifier):
         logc = np.log1p(count_at[firsts].astype(np.float32))
         feat_of = feats[firsts]
         bounds = np.searchsorted(owner[firsts], np.arange(n_texts + 1))
-        table = self._table32()
+        table = self._table
         b = bounds.tolist()
         for i in range(n_texts):
             lo, hi = b[i], b[i + 1]
             if lo != hi:
                 raw[i] = logc[lo:hi] @ table.take(feat_of[lo:hi], axis=0)
         has = bounds[1:] != bounds[:-1]
-        raw[has] += self.nb_pc
+        raw[has] += self._prior
         return raw
 
-    def _top_encoded(self, encoded: list[bytes], k: int) -> list[list[tuple[str, float]]]:
+    def _scores(self, encoded: list[bytes]) -> np.ndarray:
         scores = self._batch_raw(encoded)
-        if self._norm_probs:
+        if self.norm_probs:
             scale = np.array([1.0 / math.sqrt(len(t) or 1) for t in encoded], dtype=np.float64)
             scores *= scale.astype(np.float32)[:, None]
             np.exp(scores - scores.max(axis=1, keepdims=True), out=scores)
             scores /= scores.sum(axis=1, keepdims=True)
-        for i, j in self._alias_pairs:
-            if self._norm_probs:
+        for i, j in self._aliases:
+            if self.norm_probs:
                 scores[:, i] += scores[:, j]
                 scores[:, j] = 0.0
             else:
                 np.maximum(scores[:, i], scores[:, j], out=scores[:, i])
                 scores[:, j] = RAW_FLOOR
-        keep = self._keep()
-        scores = scores[:, keep]
+        return scores
+
+    def _top_encoded(self, encoded: list[bytes], k: int) -> list[list[tuple[str, float]]]:
+        keep = self._keep
+        scores = self._scores(encoded)[:, keep]
         best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         cols = keep[best].tolist()
         vals = np.take_along_axis(scores, best, axis=1).tolist()
-        names = self.nb_classes
+        names = self.classes
         return [[(names[i], s) for i, s in zip(c, v)] for c, v in zip(cols, vals)]

@@ -20,11 +20,11 @@ from corpus_tools.core.languages import LANGUAGE_IDS, read_tsv
 
 MARKER_FILE = LANGUAGE_IDS / "bcms_markers.tsv"
 SATURATE = 3          # a class's feature is min(count, SATURATE) / SATURATE: a few hits decide, more add little
-_CYRILLIC = str.maketrans({"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "đ", "е": "e", "ж": "ž",
+CYRILLIC_TO_LATIN = str.maketrans({"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "đ", "е": "e", "ж": "ž",
                            "з": "z", "и": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n",
                            "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "ć", "у": "u",
                            "ф": "f", "х": "h", "ц": "c", "ч": "č", "џ": "dž", "ш": "š"})
-_WORD = re.compile(r"\w+")
+WORD = re.compile(r"\w+")
 
 
 @lru_cache(maxsize=1)
@@ -43,8 +43,8 @@ def bcms_markers(text: str) -> np.ndarray:
     counts = np.zeros(len(names))
     text = text.lower()
     if not text.isascii():
-        text = text.translate(_CYRILLIC)
-    for w in _WORD.findall(text):
+        text = text.translate(CYRILLIC_TO_LATIN)
+    for w in WORD.findall(text):
         for i in words.get(w, ()):
             counts[i] += 1
     return np.minimum(counts, SATURATE) / SATURATE

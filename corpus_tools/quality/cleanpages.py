@@ -7,7 +7,8 @@
 A page is 16 consecutive sentences (rows) of one source file in one language, in paragraphs of 1, 2, 3 and 2
 sentences (repeating), so each page has eight paragraphs, as a short news article would. Rows are read in file
 order; the label is the row's ISO 639-3 code plus the script measured on the page (Serbian rows become
-`srp_Cyrl` or `srp_Latn`). Sources (`../shared/data/lid/<name>.tsv`): FLORES-200 dev, UD treebanks, NTREX-128,
+`srp_Cyrl` or `srp_Latn`); the rows of a language the registry has in two scripts are first split by their own
+script, so a file that mixes the scripts row by row (NTREX-128 Serbian) gives pages of one script each. Sources (`../shared/data/lid/<name>.tsv`): FLORES-200 dev, UD treebanks, NTREX-128,
 Tatoeba, UDHR (paragraphs rather than sentences). `text` is the paragraphs joined by newlines, as trafilatura
 extracts an `<article>` of `<p>` elements.
 """
@@ -20,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus_tools.core.languages import is_target, iso639_1_to_3, label_for
+from corpus_tools.core.languages import dominant_script, is_target, iso639_1_to_3, label_for, registry
 
 LID_DATA = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "data" / "lid"
 SOURCES = ("flores200_dev", "ud_treebanks", "ntrex128_news", "tatoeba", "udhr")
@@ -69,8 +70,18 @@ def read_rows(source: str, directory: Path = LID_DATA) -> dict[str, list[str]]:
 def clean_pages(sources=SOURCES, per_source: int | None = None, directory: Path = LID_DATA) -> list[Page]:
     """Pages of every target language in `sources`, at most `per_source` per (source, language)."""
     pages = []
+    two_scripts = {x.iso639_3 for x in registry().values()
+                   if sum(y.iso639_3 == x.iso639_3 for y in registry().values()) > 1}
     for source in sources:
-        for code, rows in read_rows(source, directory).items():
+        by_code = read_rows(source, directory)
+        for code in [c for c in by_code if c in two_scripts]:
+            # a file that mixes a language's two scripts row by row (NTREX-128 and Tatoeba Serbian): a page
+            # of each script, not pages of both that the page's dominant script would mislabel
+            rows = by_code.pop(code)
+            for script in sorted({dominant_script(r) for r in rows}):
+                by_code[f"{code}/{script}"] = [r for r in rows if dominant_script(r) == script]
+        for key, rows in by_code.items():
+            code = key.split("/")[0]
             made: dict[str, int] = defaultdict(int)
             for start in range(0, len(rows) - SENTENCES_PER_PAGE + 1, SENTENCES_PER_PAGE):
                 chunk = rows[start:start + SENTENCES_PER_PAGE]

@@ -5,10 +5,11 @@ from pathlib import Path
 import numpy as np
 
 from corpus_tools.core.languages import OTHER, registry
-from corpus_tools.lid import report
+from tools import lid_report as report
 from corpus_tools.lid.backends import BACKENDS, get_backend
+from corpus_tools.lid.bcms import BcmsDiscriminator
 from corpus_tools.lid.combine import LONG, SAMPLE_CHARS, CombinedLid, load_combiner, sample_text
-from corpus_tools.lid.stacking import fit_trust
+from tools.lid_fit import fit_trust
 from corpus_tools.lid.evaluate import read_dev, score, to_eval_codes
 
 SAMPLE = Path(__file__).parents[1] / "data" / "lid" / "udhr_sample.tsv"
@@ -83,7 +84,8 @@ def test_evaluation_simulates_the_runtime_cascade_exactly():
     weights = {**{k: {b: np.asarray(v) for b, v in w.items()} for k, w in model["weights"].items()},
                "train_share": np.asarray(model["train_share"])}
     labels, scores, runs = report.cascade(report.posteriors(d, weights), np.array(d["n_chars"]) >= LONG,
-                                          load_combiner()["p_exit"], d["outs"])
+                                          load_combiner()["p_exit"], d["outs"], d["texts"], d["scripts"],
+                                          BcmsDiscriminator.default())
     live = CombinedLid().identify_batch([t for _, t in rows])
     assert labels == [r.label for r in live]
     assert list(runs) == [len(r.backends_run) for r in live]
@@ -125,3 +127,16 @@ def test_trust_model_fit_is_deterministic_and_learns_which_backend_to_trust():
     assert (pred == np.array(y)).mean() > 0.98
     again = fit_trust(x, np.array(y), 6, len(classes), 6, l2=1e-4, l2_dev=1e-3)
     assert all(np.array_equal(W[k], again[k]) for k in W)
+
+
+def test_a_backend_sure_of_a_non_target_language_is_not_below_threshold():
+    """When lid.176 is sure of a non-target language the text is `other` for that reason (ledger reason
+    non_target_language), even where the model's best class is a target it holds strongly."""
+    lid = CombinedLid()
+    post = np.zeros(len(lid.classes))
+    i = {c: k for k, c in enumerate(lid.classes)}
+    post[i["deu_Latn"]], post[i[OTHER]] = 0.9, 0.1
+    r = lid.result(post, {"lid176": [("afr_Latn", 0.97)]})
+    assert r.label == OTHER and not r.below_threshold and r.top[0] == ("deu_Latn", 0.9)
+    r = lid.result(post, {"lid176": [("afr_Latn", 0.5)], "py3langid": [("deu_Latn", 0.95)]})
+    assert r.label == "deu_Latn"                               # not sure of the non-target: the model decides

@@ -1,5 +1,6 @@
-"""FastLanguageIdentifier gives py3langid's own numbers: the same features at the same bytes, bit-equal
-`_decide` scores and the same `rank()[:3]`, on real dev rows and on edge cases; `top_batch` gives
+"""FastLanguageIdentifier gives py3langid's own numbers through py3langid's public API only: the same
+features at the same bytes, and `rank()` equal to py3langid's (every label's score, exactly), with
+normalised probabilities and raw scores, on real dev rows and on edge cases; `top_batch` gives
 `[top(t, k) ...]` exactly, in batches of any size and content, and so does the py3langid backend's
 `predict_batch`."""
 
@@ -11,7 +12,7 @@ import pytest
 from py3langid import langid
 
 from corpus_tools.lid.evaluate import read_dev
-from corpus_tools.lid.fastlangid import FastLanguageIdentifier, _check_automaton
+from corpus_tools.lid.fastlangid import FastLanguageIdentifier, _check_automaton, encode
 
 SAMPLE = Path(__file__).parents[1] / "data" / "lid" / "udhr_sample.tsv"
 SHARED = Path(__file__).parents[3] / "shared" / "data" / "lid"
@@ -24,9 +25,18 @@ def pair():
     return original, FastLanguageIdentifier.default()
 
 
+@pytest.fixture(scope="module")
+def raw_pair():
+    """The same model with raw scores (no softmax; aliases folded by max; RAW_FLOOR when nothing is found)."""
+    original = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE)
+    fast = FastLanguageIdentifier(original.nb_ptc, original.nb_pc, original.nb_classes, original.tk_nextmove,
+                                  original.tk_output, tk_row=original.tk_row)
+    return original, fast
+
+
 def walked(identifier, text: bytes) -> list[int]:
-    """The parent's DFA walk, every emitted feature in order (visit_counts before its Counter)."""
-    nm, rowbase, out = identifier.tk_nextmove, identifier._rowbase, identifier.tk_output
+    """py3langid's DFA walk, every emitted feature in order (visit_counts before its Counter)."""
+    nm, rowbase, out = identifier.tk_nextmove, [r << 8 for r in identifier.tk_row], identifier.tk_output
     state, found = 0, []
     for byte in text:
         state = nm[rowbase[state] + byte]
@@ -36,13 +46,12 @@ def walked(identifier, text: bytes) -> list[int]:
 
 
 def assert_same(original, fast, text):
-    encoded = original._encode(text)
+    encoded = encode(text)
     assert fast.features(encoded).tolist() == walked(original, encoded)
-    assert np.array_equal(fast._raw_score(encoded), original._raw_score(encoded))
-    scores = fast._decide(text)
-    assert scores.dtype == np.float32 and np.array_equal(scores, original._decide(text))
-    top = original.rank(text)[:3]
-    assert fast.top(text, 3) == top and fast.rank(text)[:3] == top
+    ranked = original.rank(text)
+    assert fast.rank(text) == ranked                  # every label, every score bit for bit, the same order
+    assert fast.top(text, 3) == ranked[:3] and fast.scores(text).dtype == np.float32
+    assert fast.labels == original.labels
 
 
 def spaced_rows(path: Path, n: int) -> list[str]:
@@ -92,9 +101,26 @@ EDGE_CASES = {
 
 
 @pytest.mark.parametrize("text", EDGE_CASES.values(), ids=EDGE_CASES.keys())
-def test_same_scores_on_edge_cases(pair, text):
-    original, fast = pair
-    assert_same(original, fast, text)
+def test_same_scores_on_edge_cases(pair, raw_pair, text):
+    for original, fast in (pair, raw_pair):
+        assert_same(original, fast, text)
+
+
+def test_same_raw_scores_on_the_dev_sample(raw_pair):
+    original, fast = raw_pair
+    for text in [t for _, t in read_dev(SAMPLE)][::4]:
+        assert_same(original, fast, text)
+
+
+def test_what_is_scored_is_what_py3langid_reads():
+    """py3langid decodes bytes (trimming a partial last character), lower-cases an all-upper text, NFC:
+    texts that differ only so score the same; undecodable bytes are scored as they are."""
+    fast = FastLanguageIdentifier.default()
+    assert encode("ALLE MENSCHEN") == encode("alle menschen") == "alle menschen".encode()
+    assert encode("Stra\u00dfe".encode()) == encode("Straße") and encode("e\u0301") == "\u00e9".encode()
+    assert encode("Добрый день".encode()[:-1]) == "Добрый ден".encode()
+    assert encode(b"\xff\xfe abc") == b"\xff\xfe abc"
+    assert fast.rank("ALLE MENSCHEN SIND FREI") == fast.rank("alle menschen sind frei")
 
 
 def test_restricted_languages_and_raw_scores(pair):
@@ -132,7 +158,8 @@ def test_a_dfa_that_is_not_aho_corasick_is_walked_in_python():
     assert fast._depth == 0
     original = langid.LanguageIdentifier(**model)
     for text in ("", "a", "aa", "ab" * 50, "xaxax"):
-        assert np.array_equal(fast._decide(text), original._decide(text))
+        assert fast.rank(text) == original.rank(text)
+        assert fast.features(encode(text)).tolist() == walked(original, encode(text))
 
 
 def test_a_small_aho_corasick_trie_is_vectorised():
@@ -148,8 +175,8 @@ def test_a_small_aho_corasick_trie_is_vectorised():
     assert fast._depth == 2
     original = langid.LanguageIdentifier(**model)
     for text in ("", "ab", "bab", "aab", "abba" * 30, "xyz"):
-        assert fast.features(original._encode(text)).tolist() == walked(original, original._encode(text))
-        assert np.array_equal(fast._decide(text), original._decide(text))
+        assert fast.features(encode(text)).tolist() == walked(original, encode(text))
+        assert fast.rank(text) == original.rank(text)
 
 
 # --- top_batch: [top(t, k) for t in texts], bit for bit, whatever the batch holds -------------------
@@ -248,10 +275,10 @@ def test_top_batch_with_restricted_languages_and_raw_scores(pair):
     finally:
         fast.set_languages(None)
     try:
-        fast._norm_probs = False  # raw scores: no softmax, aliases folded by max, RAW_FLOOR fill
+        fast.norm_probs = False  # raw scores: no softmax, aliases folded by max, RAW_FLOOR fill
         assert_batches_equal(fast, texts, sizes=(7, 256))
     finally:
-        fast._norm_probs = True
+        fast.norm_probs = True
 
 
 def test_top_batch_in_python_fallback_mode():

@@ -44,17 +44,18 @@ def test_the_dev_crawls_english_news_pages_stay_english():
 
 
 def test_the_udhr_serbo_croatian_pages_keep_their_language():
+    pages = ("srp_cyrl", "srp_latn", "hrv", "bos_latn", "bos_cyrl")
     docs = extracted([DATA / "sample-crawl" / "udhr-european-000.warc.gz"],
-                     lambda url: any(f"/{k}.html" in url for k in ("srp_cyrl", "srp_latn", "hrv", "bos_latn")))
+                     lambda url: any(f"/{k}.html" in url for k in pages))
     CascadeLid().process_batch(docs)
     labels = {d.metadata["url"].rsplit("/", 1)[-1]: d.metadata["lang"] for d in docs if not is_excluded(d)}
     tops = {d.metadata["url"].rsplit("/", 1)[-1]: [t["label"] for t in d.metadata["lang_top"]] for d in docs}
-    assert {k: v for k, v in labels.items() if k != "bos_latn.html"} == {
-        "srp_cyrl.html": "srp_Cyrl", "srp_latn.html": "srp_Latn", "hrv.html": "hrv_Latn"}
-    # Bosnian: the UDHR's Bosnian and Croatian texts differ in a handful of words, and every backend calls the
-    # Bosnian page Croatian; the page stays in the group, with Bosnian among its top labels (EVAL.md reports
-    # the Bosnian/Croatian confusion per source)
-    assert labels["bos_latn.html"] in {"bos_Latn", "hrv_Latn"} and "bos_Latn" in tops["bos_latn.html"]
+    assert {k: v for k, v in labels.items() if k != "hrv.html"} == {
+        "srp_cyrl.html": "srp_Cyrl", "srp_latn.html": "srp_Latn", "bos_latn.html": "bos_Latn",
+        "bos_cyrl.html": "bos_Cyrl"}
+    # Croatian: the UDHR's Croatian and Bosnian texts differ in a handful of words; the n-gram discriminator,
+    # fitted mostly on news, calls this page Bosnian (EVAL.md, "Web documents"). It stays in the group.
+    assert labels["hrv.html"] in {"hrv_Latn", "bos_Latn"} and tops["hrv.html"][0] in {"hrv_Latn", "bos_Latn"}
 
 
 def test_a_serbian_cyrillic_news_page_is_serbian():

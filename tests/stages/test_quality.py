@@ -321,7 +321,7 @@ def test_sample_crawl_maltese_udhr_passes_every_quality_rule():
 
 
 def test_recalibrated_cells_match_their_provenance():
-    from corpus_tools.quality.calibrate import read_provenance
+    from tools.quality_calibrate import read_provenance
 
     table = load_thresholds()
     prov = read_provenance()

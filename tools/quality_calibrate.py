@@ -1,7 +1,7 @@
 """Recalibrate FineWeb-2 thresholds that remove clean text of a language, with provenance.
 
-    .venv/bin/python -m corpus_tools.quality.calibrate          # rewrites the recalibrated cells and their provenance
-    .venv/bin/python -m corpus_tools.quality.calibrate --check  # exit 1 if the table is not what the data gives
+    .venv/bin/python -m tools.quality_calibrate          # rewrites the recalibrated cells and their provenance
+    .venv/bin/python -m tools.quality_calibrate --check  # exit 1 if the table is not what the data gives
 
 FineWeb-2's thresholds were tuned on FineWeb-2's web data, measured with its tokenizers; some of them remove
 professionally written text of a language (Swedish and Basque news at alpha_words_ratio, Maltese measured
@@ -25,8 +25,12 @@ import argparse
 import math
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
+
+if __package__ in (None, ""):   # run as `python tools/quality_calibrate.py`: this checkout's packages first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from corpus_tools.quality.cleanpages import clean_pages
 from corpus_tools.quality.rules import DEFAULT_RULES, RULES
@@ -40,7 +44,7 @@ PERCENTILE = 1.0
 COUNTS = {"min_doc_words", "max_doc_words", "min_stop_words", "c4_min_sentences"}
 PROVENANCE_FIELDS = ("label", "threshold_key", "fineweb2", "value", "fit_data", "fit_pages", "rule",
                      "fit_p1_p50_p99", "fineweb2_removed_fit")
-HEADER = """# Thresholds recalibrated from clean text (written by `python -m corpus_tools.quality.calibrate`; do not edit).
+HEADER = """# Thresholds recalibrated from clean text (written by `python -m tools.quality_calibrate`; do not edit).
 # One row per cell of quality_thresholds.tsv whose FineWeb-2 value cut into the tail of the language's clean pages.
 # fineweb2: the seed value (FineWeb-2 config, or the fallback row's); value: the cell now in quality_thresholds.tsv.
 # fit_data: the pages measured (16 consecutive sentences each, corpus_tools/quality/cleanpages.py), fit_pages their
@@ -162,7 +166,7 @@ def main(argv=None) -> int:
     if args.check:
         same = table == THRESHOLDS_TSV.read_text(encoding="utf-8") and PROVENANCE_TSV.exists() \
             and prov == PROVENANCE_TSV.read_text(encoding="utf-8")
-        print("up to date" if same else "out of date: run python -m corpus_tools.quality.calibrate")
+        print("up to date" if same else "out of date: run python -m tools.quality_calibrate")
         return 0 if same else 1
     THRESHOLDS_TSV.write_text(table, encoding="utf-8")
     PROVENANCE_TSV.write_text(prov, encoding="utf-8")

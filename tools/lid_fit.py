@@ -1,9 +1,10 @@
-"""Fitting the combined identifier's per-language trust model (`corpus_tools.lid.trust`).
+"""Fitting the combined identifier's per-language trust model (`corpus_tools.lid.trust`) and its
+Serbo-Croatian discriminator (`corpus_tools.lid.bcms`).
 
     W = fit_trust(x, y, n_feat, n_classes, n_markers, l2=1e-4, l2_dev=1e-3)   # x: trust.Inputs, y: class per row
     posterior = TrustModel(W).posterior(x)
 
-Fitting only (run by `python -m corpus_tools.lid.report --fit`, not at identification time): minimises the
+Fitting only (run by `python -m tools.lid_report --fit`, not at identification time): minimises the
 mean cross-entropy plus L2 penalties with scipy's L-BFGS, from zero weights, so a fit is deterministic.
 """
 
@@ -48,3 +49,23 @@ def fit_trust(x, y: np.ndarray, n_feat: int, n_classes: int, n_markers: int, l2:
 
     res = minimize(loss_grad, np.zeros(sum(sizes)), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
     return unpack(res.x)
+
+
+def fit_bcms(texts: list[str], codes: list[str], order: tuple[str, ...], alpha: float = 0.5
+             ) -> dict[str, np.ndarray]:
+    """Naive Bayes over the n-grams of texts with their gold codes (each in `order`): n-gram -> centred
+    log-probability per code of `order`, for the n-grams seen at least MIN_COUNT times; additive smoothing."""
+    from corpus_tools.lid.bcms import MIN_COUNT, ngrams
+
+    counts: dict[str, np.ndarray] = {}
+    for text, code in zip(texts, codes):
+        k = order.index(code)
+        for g, c in ngrams(text).items():
+            counts.setdefault(g, np.zeros(len(order)))[k] += c
+    kept = {g: v for g, v in counts.items() if v.sum() >= MIN_COUNT}
+    if not kept:
+        return {}
+    mat = np.array(list(kept.values()))
+    logp = np.log(mat + alpha) - np.log(mat.sum(axis=0) + alpha * len(kept))
+    logp -= logp.mean(axis=1, keepdims=True)
+    return dict(zip(kept, logp))

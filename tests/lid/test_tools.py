@@ -1,0 +1,32 @@
+"""The fitting and report-writing tools live in `tools/`, outside the runtime package, and run both ways."""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_runtime_package_never_imports_the_tools():
+    offenders = []
+    for path in (ROOT / "corpus_tools").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n == "tools" or n.startswith("tools.")]
+    assert offenders == []
+
+
+def test_a_tool_runs_as_a_module_and_as_a_script():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for argv in ([sys.executable, "-m", "tools.lid_report", "--help"],
+                 [sys.executable, str(ROOT / "tools" / "lid_report.py"), "--help"]):
+        out = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert "--reuse-fits" in out.stdout
+    env.pop("PYTHONPATH")
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "lid_report.py"), "--help"], cwd="/",
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr                   # from anywhere: the script finds its checkout
