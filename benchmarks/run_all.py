@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["warc_read", "extraction_quality", "lid_speed", "lid_web_speed", "rights_signals", "rights_policies", "quality_cost", "quality_compare", "fairness",
+ORDER = ["warc_read", "extraction_quality", "lid_speed", "lid_web_speed", "lid_memory", "rights_signals", "rights_policies", "quality_cost", "quality_compare", "fairness",
          "dedup_quality", "pii_precision", "restage_speed", "report_speed", "train_speed", "ray_scaling", "e2e", "dedup_scale"]
 
 
