@@ -1,10 +1,11 @@
 """LSH buckets (phase 2 of dedup): candidate pairs per band, verified on the signature, written as edges.
 
-One unit = (language, hash range). For each band in turn the unit reads only that band's column of every
+One unit = (language, hash range). For each band the unit reads only that band's column of every
 signature file of the language (plus the earlier releases' indexes, when given), keeps the rows whose band
-hash falls in its range (hash mod `ranges`), sorts them and keeps the groups of equal hashes. Then it reads
-the ids and signatures of the documents in the band's groups (one file at a time), turns each group into
-edges, and drops the band's groups and signatures before the next band:
+hash falls in its range (hash mod `ranges`), sorts them and keeps the groups of equal hashes. Bands are
+taken in batches: once a batch's groups hold `MEMBER_BUDGET` entries (or the bands run out), the unit reads
+the ids and signatures of the documents in the batch's groups (one file at a time), turns each group into
+edges, and drops the batch's groups and signatures before the next batch:
 
 - band `ex` is the exact-text hash: every member is linked to the group's smallest key (Jaccard 1).
 - bands `b00..` are MinHash bands: in key order, each member is linked to the first earlier member (at most
@@ -12,13 +13,13 @@ edges, and drops the band's groups and signatures before the next band:
   edges; a pair found in several bands is written once, with its estimate.
 
 Output: `dedup/edges/lang=L/range=RRR.parquet` (a, b, estimated Jaccard j, exact). Memory per unit: one
-band's hashes for 1/`ranges` of the language's documents, key and signature (1 KiB) of the documents that
-share a bucket of that band and range with another (~1/`ranges` of the duplicated documents), one signature
-file's `id` and `sig` columns while it is read, and the unit's distinct edges. Raise `ranges` (`--param
-dedup_ranges=N`) for a language too big for that. The price: a unit reads the `sig` column of the files once
-per band (33 times) instead of once. A unit whose files hold at most `PRELOAD_ROWS` rows (the many small
-languages) keeps its former single pass: every band's groups, then one read of their members. Both give
-the same edges file, byte for byte.
+band's hashes for 1/`ranges` of the language's documents, key and signature (1 KiB) of at most
+`MEMBER_BUDGET` grouped documents (one batch), one signature file's `id` and `sig` columns while it is read,
+and the unit's distinct edges. Raise `ranges` (`--param dedup_ranges=N`) when a unit's edges or a single
+band's groups outgrow that. The price of batching: a unit reads the `sig` column of the files once per
+batch instead of once (at most 33 times, when a single band's groups fill the budget). A unit whose files
+hold at most `PRELOAD_ROWS` rows (the many small languages) keeps the single pass: every band's groups,
+then one read of their members. Batches of any size give the same edges file, byte for byte.
 Keys are the document id prefixed with `0` (earlier release) or `1` (this run), so the smallest key of a
 cluster is an earlier-release document whenever the cluster has one; pairs of two earlier-release
 documents are never linked (they were deduplicated in their own release).
@@ -77,6 +78,9 @@ class MinhashBuckets(DedupStep):
     # file instead of one per band and file: ~33x fewer reads, which dominates for the many small languages of
     # a crawl); bigger units read one band at a time so memory stays bounded (8 bytes x rows per band).
     PRELOAD_ROWS = 100_000
+    # Bigger units take the bands in batches of at most this many group entries (documents, counted once per
+    # band they are grouped in): ~1.5 KB each while held (key, 1 KiB signature, Python objects), ~200 MB.
+    MEMBER_BUDGET = 150_000
 
     def process_unit(self, unit) -> None:
         lang, r = unit
@@ -90,15 +94,20 @@ class MinhashBuckets(DedupStep):
             self.stat_update("candidates", value=len(members))
             edges = _best_once(pa.concat_tables([self.group_edges(band, g, members) for band, g in groups.items()]))
         else:
-            # one band at a time: only that band's groups and their members' signatures are held, so a unit's
-            # memory shrinks as 1/ranges (members of *some* band's group would be most duplicated documents)
-            edges, seen = EDGE_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64)
-            for band in bands:
-                groups = self.band_groups(band, r, sources)
-                members = self.fetch_members({band: groups}, sources)
+            # bands in batches: a batch's groups and their members' signatures are held, and the batch reads the
+            # signature files once; a batch closes when its groups hold MEMBER_BUDGET entries, so a unit's
+            # memory is bounded by the budget (and shrinks as 1/ranges), its reads by 33 / (bands per batch)
+            edges, seen, batch, held = EDGE_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64), {}, 0
+            for i, band in enumerate(bands):
+                batch[band] = self.band_groups(band, r, sources)
+                held += sum(len(g) for g in batch[band])
+                if held < self.MEMBER_BUDGET and i + 1 < len(bands):
+                    continue
+                members = self.fetch_members(batch, sources)
                 seen = np.union1d(seen, np.array([f << 32 | row for f, row in members], dtype=np.int64))
-                edges = _best_once(pa.concat_tables([edges, self.group_edges(band, groups, members)]))
-                del groups, members
+                edges = _best_once(pa.concat_tables([edges] + [self.group_edges(b, g, members) for b, g in batch.items()]))
+                batch, held = {}, 0
+                del members
             self.stat_update("candidates", value=len(seen))
         edges = edges.sort_by([("a", "ascending"), ("b", "ascending")])
         self.stat_update("edges", value=edges.num_rows)
@@ -125,8 +134,10 @@ class MinhashBuckets(DedupStep):
         h = h[order]
         starts = np.flatnonzero(np.concatenate(([True], h[1:] != h[:-1]))) if len(h) else np.array([], dtype=np.int64)
         sizes = np.diff(np.append(starts, len(h)))
-        pairs = np.stack([f[order], row[order]], axis=1)
-        return [pairs[s:s + n] for s, n in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist())]
+        keep = np.repeat(sizes > 1, sizes)  # only the rows of groups: a batch of bands holds no more than those
+        pairs = np.stack([f[order][keep], row[order][keep]], axis=1)
+        bounds = np.cumsum(sizes[sizes > 1])
+        return [pairs[e - n:e] for e, n in zip(bounds.tolist(), sizes[sizes > 1].tolist())]
 
     def fetch_members(self, groups: dict, sources) -> dict[tuple[int, int], tuple[str, np.ndarray | None]]:
         """Key and signature of every document in some group, read one source file at a time."""
