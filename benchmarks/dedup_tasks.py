@@ -3,7 +3,7 @@
 Run:  nice -n 10 .venv/bin/python benchmarks/dedup_tasks.py [--sizes 1000000] [--tasks 1,4,16] [--record]
 (`benchmarks/dedup_scale.py` runs it too, at 1M, so `make bench` reaches it.)
 Options: --partition-edges N (edges per cluster partition), --tmp DIR, --note TEXT (load note for the
-record), --reference-max N (largest edge count also checked against plain union-find).
+record), --reference-max N (largest edge count also checked against plain union-find), --signatures DIR.
 
 Synthetic signatures with the structure of web duplicates, written straight into `dedup/signatures/`
 (computing 4M MinHashes from text would take ~1 h of CPU; signature throughput per core is measured from
@@ -27,8 +27,10 @@ time are its own; "wall" of a phase is its slowest task (the phase's time with T
 edge files (bytes) and the clusters (row for row) are compared with the first T, and for the first T the
 clusters are checked against plain connected components over all edges in the driver (`--reference-max`).
 
-`--record` writes RESULTS.md section dedup_tasks after each size; the rows of sizes not run now are kept
-(as JSON in a comment of the section), so 1M, 4M and 16M can be recorded by separate runs.
+`--record` writes RESULTS.md section dedup_tasks after each task count of each size; the rows of the
+(size, task count) pairs not run now are kept (as JSON in a comment of the section), so sizes and task
+counts can be recorded by separate runs (`--signatures` reuses the signatures of an earlier run of the same
+size); every task count is compared with the fewest tasks recorded for its size.
 Scratch space: ~1.5 GB per million documents (`--tmp`).
 """
 
@@ -211,22 +213,27 @@ def reference_check(out: Path) -> bool:
     return got.sort_by("id").equals(ref.sort_by("id"))
 
 
-def bench_size(n: int, task_counts: list[int], tmp: str | None, partition_edges: int, reference_max: int) -> list[dict]:
+def bench_size(n: int, task_counts: list[int], tmp: str | None, partition_edges: int, reference_max: int,
+               signatures: str | None = None, done=lambda rows: None) -> list[dict]:
     import pyarrow.parquet as pq
     from corpus_tools.dedup.clusters import ClusterRound
 
     root = Path(tempfile.mkdtemp(prefix="dedup-tasks-", dir=tmp))
     rows = []
     try:
-        t = time.time()
-        write_signatures(n, root / "base")
-        print(f"{n}: signatures written in {time.time() - t:.0f} s", flush=True)
+        sig_dir = root / "base" / "dedup" / "signatures"
+        if signatures:
+            sig_dir = Path(signatures).resolve()
+        else:
+            t = time.time()
+            write_signatures(n, root / "base")
+            print(f"{n}: signatures written in {time.time() - t:.0f} s", flush=True)
         reference = None
         for tasks in task_counts:
             out = root / f"t{tasks}"
             shutil.rmtree(out, ignore_errors=True)
             (out / "dedup").mkdir(parents=True)
-            (out / "dedup" / "signatures").symlink_to(root / "base" / "dedup" / "signatures")
+            (out / "dedup" / "signatures").symlink_to(sig_dir)
             res = [("buckets", phase(out, "buckets", 0, tasks, partition_edges))]
             edges = sum(pq.ParquetFile(p).metadata.num_rows for p in (out / "dedup" / "edges").rglob("*.parquet"))
             parts = max(1, math.ceil(edges / partition_edges))
@@ -249,6 +256,7 @@ def bench_size(n: int, task_counts: list[int], tmp: str | None, partition_edges:
                          "same_as_first": (digest, edigest) == reference, "first_tasks": task_counts[0],
                          "plain_union_find": plain})
             print(rows[-1], flush=True)
+            done([r for r in rows if r["tasks"] == tasks])
             shutil.rmtree(out, ignore_errors=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -259,8 +267,13 @@ def table(rows: list[dict]) -> str:
     lines = ["| documents | tasks | phase | units | tasks with work | wall s (slowest task) | CPU s (all tasks) | "
              "peak RSS MiB (largest task) |", "|---|---|---|---|---|---|---|---|"]
     results = []
+    first = {}  # per size, the result of the fewest tasks: every other task count is compared with it
+    for r in sorted((r for r in rows if r["phase"] == "result"), key=lambda r: r["tasks"]):
+        first.setdefault(r["docs"], r)
     for r in rows:
         if r["phase"] == "result":
+            f = first[r["docs"]]
+            r = dict(r, first_tasks=f["tasks"], same_as_first=(r["digest"], r["edges_digest"]) == (f["digest"], f["edges_digest"]))
             same = " = " if r["same_as_first"] else " **differs from** "
             plain = {True: "; equal to plain union-find over all edges", False: "; **differs from plain union-find**",
                      None: ""}[r.get("plain_union_find")]
@@ -291,12 +304,13 @@ def recorded_rows() -> list[dict]:
 
 
 def record(rows: list[dict], note: str) -> None:
-    """Section dedup_tasks: the recorded rows of other sizes are kept, the sizes measured now replace theirs."""
+    """Section dedup_tasks: rows of (size, task count) measured now replace the recorded ones, the others are kept."""
     from benchmarks._results import write_section
 
-    sizes = {r["docs"] for r in rows}
-    rows = sorted([r for r in recorded_rows() if r["docs"] not in sizes] + rows, key=lambda r: r["docs"])
-    stamps = sorted({(r["docs"], r.get("when", "")) for r in rows})
+    runs = {(r["docs"], r["tasks"]) for r in rows}
+    rows = sorted([r for r in recorded_rows() if (r["docs"], r["tasks"]) not in runs] + rows,
+                  key=lambda r: (r["docs"], r["tasks"]))
+    stamps = sorted({(r["docs"], r["tasks"], r.get("when", "")) for r in rows if r["phase"] == "result"})
     body = ("Synthetic signatures in one language (power-law cluster sizes, 80% of clusters chains, 20% exact "
             "copies; see the script's docstring). Every size runs the pipeline's layout: 16 bucket hash ranges and "
             "P = ceil(edges / partition_edges) cluster partitions (the pipeline's default 1,000,000 edges), both "
@@ -304,7 +318,7 @@ def record(rows: list[dict], note: str) -> None:
             "its own process, one after the other, under `nice -n 10` on a machine shared with other jobs (so wall "
             "times are indicative; CPU and peak RSS (VmHWM) are the task's own). 'all phases' wall is the sum of "
             "the phases' slowest tasks, i.e. the time with T cores.\n\n"
-            + "Measured: " + "; ".join(f"{d:,} documents {w}" for d, w in stamps) + (f". {note}" if note else "")
+            + "Started: " + "; ".join(f"{d:,} documents at {t} task(s) {w}" for d, t, w in stamps) + (f". {note}" if note else "")
             + "\n\n" + table(rows) + "\n\n" + ROWS_TAG + json.dumps(rows) + " -->")
     write_section("dedup_tasks", "Dedup at scale: every phase at 1, 4 and 16 tasks", body)
 
@@ -320,6 +334,8 @@ def main(argv=None) -> None:
                     help="also check against plain union-find (in the driver) up to this many edges")
     ap.add_argument("--tmp", default=None, help="scratch directory (~1.5 GB per million documents)")
     ap.add_argument("--note", default="", help="load note for the record")
+    ap.add_argument("--signatures", default=None,
+                    help="use this dedup/signatures directory (written by an earlier run of the same size) instead of writing one")
     ap.add_argument("--record", action="store_true",
                     help="write benchmarks/RESULTS.md section dedup_tasks after each size (other sizes' rows are kept)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -333,10 +349,9 @@ def main(argv=None) -> None:
     tasks = [int(t) for t in args.tasks.split(",")]
     for n in [int(s) for s in args.sizes.split(",") if s]:
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        rows = [dict(r, when=when) for r in bench_size(n, tasks, args.tmp, args.partition_edges, args.reference_max)]
+        done = (lambda rows: record([dict(r, when=when) for r in rows], args.note)) if args.record else (lambda rows: None)
+        rows = bench_size(n, tasks, args.tmp, args.partition_edges, args.reference_max, args.signatures, done)
         print(table(rows), flush=True)
-        if args.record:
-            record(rows, args.note)
 
 
 if __name__ == "__main__":
