@@ -1,6 +1,7 @@
 """Dedup at scale: signature throughput, and clustering wall time / peak RSS, ours vs datatrove's MinHash.
 
 Run:  .venv/bin/python benchmarks/dedup_scale.py [--sizes 200000,1000000] [--sig-docs 2000]
+          [--tasks-sizes 1000000] [--no-record] [--tmp DIR]
 
 1. Signatures, one process on one core: documents built from the Scrapinghub ground-truth articles (each
    article's words reshuffled into a new ~500-word document), through `corpus_tools.dedup.minhash`
@@ -11,7 +12,9 @@ Run:  .venv/bin/python benchmarks/dedup_scale.py [--sizes 200000,1000000] [--sig
    one task, so the peak RSS printed is that phase's. Ours also runs with `ranges=4` (the same phase split
    into four units) to show the memory knob. datatrove runs its 32 bucket tasks one after the other and
    then its single-task `MinhashDedupCluster`.
-Records the figures in benchmarks/RESULTS.md (section dedup_scale).
+3. Then `benchmarks/dedup_tasks.py` at `--tasks-sizes` (default 1M; empty: skipped) and 1, 4, 16 tasks.
+Records the figures in benchmarks/RESULTS.md (section dedup_scale; dedup_tasks replaces only the rows of
+the sizes it ran), unless `--no-record` (a quick check that the script still runs).
 """
 
 from __future__ import annotations
@@ -180,6 +183,8 @@ def main() -> None:
     ap.add_argument("--datatrove-max", type=int, default=200000, help="largest size also run through datatrove")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help="scratch directory (needs ~2.5 GB per million documents)")
+    ap.add_argument("--tasks-sizes", default="1000000", help="sizes for benchmarks/dedup_tasks.py ('' to skip)")
+    ap.add_argument("--no-record", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
     if args.child:
         from loguru import logger
@@ -222,10 +227,13 @@ def main() -> None:
               "The machine is shared with other jobs: wall times are indicative, ran once each."]
     body = "\n".join(lines)
     print(body)
-    write_section("dedup_scale", "Dedup at scale: signatures and clustering vs datatrove MinHash", body)
+    if not args.no_record:
+        write_section("dedup_scale", "Dedup at scale: signatures and clustering vs datatrove MinHash", body)
     from benchmarks.dedup_tasks import main as tasks_main  # every phase at 1, 4, 16 tasks (section dedup_tasks)
 
-    tasks_main(["--sizes", "1000000", "--record"] + (["--tmp", args.tmp] if args.tmp else []))
+    if args.tasks_sizes:
+        tasks_main(["--sizes", args.tasks_sizes] + ([] if args.no_record else ["--record"])
+                   + (["--tmp", args.tmp] if args.tmp else []))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """LSH buckets (phase 2 of dedup): candidate pairs per band, verified on the signature, written as edges.
 
-One unit = (language, hash range). For each band in turn the unit reads only that band's column of every
+One unit = (language, hash range). For each band the unit reads only that band's column of every
 signature file of the language (plus the earlier releases' indexes, when given), keeps the rows whose band
-hash falls in its range (hash mod `ranges`), sorts them and keeps the groups of equal hashes. Then it reads
-the ids and signatures of the documents in the band's groups (one file at a time), turns each group into
-edges, and drops the band's groups and signatures before the next band:
+hash falls in its range (hash mod `ranges`), sorts them and keeps the groups of equal hashes (as file and
+row numbers). Then it reads each signature file once, keeps the keys of the documents in some group and
+writes their signatures to a local scratch file, and turns the groups into edges, bands in batches: a
+batch closes at `MEMBER_BUDGET` group entries, its members' signatures are read back from the scratch file
+and dropped before the next batch:
 
 - band `ex` is the exact-text hash: every member is linked to the group's smallest key (Jaccard 1).
 - bands `b00..` are MinHash bands: in key order, each member is linked to the first earlier member (at most
@@ -12,19 +14,23 @@ edges, and drops the band's groups and signatures before the next band:
   edges; a pair found in several bands is written once, with its estimate.
 
 Output: `dedup/edges/lang=L/range=RRR.parquet` (a, b, estimated Jaccard j, exact). Memory per unit: one
-band's hashes for 1/`ranges` of the language's documents, key and signature (1 KiB) of the documents that
-share a bucket of that band and range with another (~1/`ranges` of the duplicated documents), one signature
-file's `id` and `sig` columns while it is read, and the unit's distinct edges. Raise `ranges` (`--param
-dedup_ranges=N`) for a language too big for that. The price: a unit reads the `sig` column of the files once
-per band (33 times) instead of once. A unit whose files hold at most `PRELOAD_ROWS` rows (the many small
-languages) keeps its former single pass: every band's groups, then one read of their members. Both give
-the same edges file, byte for byte.
+band's hashes for 1/`ranges` of the language's documents, every band's groups as (file, row) pairs and the
+keys of their documents (~1/`ranges` of the duplicated documents per band), key and signature (1 KiB) of at
+most `MEMBER_BUDGET` grouped documents (one batch), one signature file's `id` and `sig` columns while it is
+read, and the unit's distinct edges; local disk: 1 KiB per grouped document. Raise `ranges` (`--param
+dedup_ranges=N`) for a language too big for that. Reads: every band column once, every `sig` column once.
+A unit whose files hold at most `PRELOAD_ROWS` rows (the many small languages) keeps the single pass in
+memory: every band's groups, then one read of their members. Both give the same edges file, byte for byte,
+whatever the batches.
 Keys are the document id prefixed with `0` (earlier release) or `1` (this run), so the smallest key of a
 cluster is an earlier-release document whenever the cluster has one; pairs of two earlier-release
 documents are never linked (they were deduplicated in their own release).
 """
 
 from __future__ import annotations
+
+import os
+import tempfile
 
 import numpy as np
 import pyarrow as pa
@@ -77,6 +83,9 @@ class MinhashBuckets(DedupStep):
     # file instead of one per band and file: ~33x fewer reads, which dominates for the many small languages of
     # a crawl); bigger units read one band at a time so memory stays bounded (8 bytes x rows per band).
     PRELOAD_ROWS = 100_000
+    # Bigger units verify the bands in batches of at most this many group entries (documents, counted once
+    # per band they are grouped in): ~1.5 KB each while held (key, 1 KiB signature, Python objects), ~150 MB.
+    MEMBER_BUDGET = 100_000
 
     def process_unit(self, unit) -> None:
         lang, r = unit
@@ -90,16 +99,23 @@ class MinhashBuckets(DedupStep):
             self.stat_update("candidates", value=len(members))
             edges = _best_once(pa.concat_tables([self.group_edges(band, g, members) for band, g in groups.items()]))
         else:
-            # one band at a time: only that band's groups and their members' signatures are held, so a unit's
-            # memory shrinks as 1/ranges (members of *some* band's group would be most duplicated documents)
-            edges, seen = EDGE_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64)
-            for band in bands:
-                groups = self.band_groups(band, r, sources)
-                members = self.fetch_members({band: groups}, sources)
-                seen = np.union1d(seen, np.array([f << 32 | row for f, row in members], dtype=np.int64))
-                edges = _best_once(pa.concat_tables([edges, self.group_edges(band, groups, members)]))
-                del groups, members
-            self.stat_update("candidates", value=len(seen))
+            # every band's groups (file, row pairs only), then one read of each signature file: the grouped
+            # documents' keys are kept, their signatures go to a local scratch file; then bands in batches of
+            # MEMBER_BUDGET group entries, each batch's signatures read back from the scratch file
+            groups = {band: self.band_groups(band, r, sources) for band in bands}
+            edges, batch, held = EDGE_SCHEMA.empty_table(), {}, 0
+            with tempfile.TemporaryFile(prefix="corpus-buckets-") as scratch:
+                codes, keys = self.spill_members(groups, sources, scratch)
+                self.stat_update("candidates", value=len(codes))
+                for i, band in enumerate(bands):
+                    batch[band] = groups.pop(band)
+                    held += sum(len(g) for g in batch[band])
+                    if held < self.MEMBER_BUDGET and i + 1 < len(bands):
+                        continue
+                    members = self.batch_members(batch, codes, keys, scratch)
+                    edges = _best_once(pa.concat_tables([edges] + [self.group_edges(b, g, members) for b, g in batch.items()]))
+                    batch, held = {}, 0
+                    del members
         edges = edges.sort_by([("a", "ascending"), ("b", "ascending")])
         self.stat_update("edges", value=edges.num_rows)
         files.write_arrow(storage.join(self.output, files.DEDUP, "edges", f"lang={lang}", f"range={r:03d}.parquet"), edges)
@@ -125,8 +141,10 @@ class MinhashBuckets(DedupStep):
         h = h[order]
         starts = np.flatnonzero(np.concatenate(([True], h[1:] != h[:-1]))) if len(h) else np.array([], dtype=np.int64)
         sizes = np.diff(np.append(starts, len(h)))
-        pairs = np.stack([f[order], row[order]], axis=1)
-        return [pairs[s:s + n] for s, n in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist())]
+        keep = np.repeat(sizes > 1, sizes)  # only the rows of groups: a batch of bands holds no more than those
+        pairs = np.stack([f[order][keep], row[order][keep]], axis=1)
+        bounds = np.cumsum(sizes[sizes > 1])
+        return [pairs[e - n:e] for e, n in zip(bounds.tolist(), sizes[sizes > 1].tolist())]
 
     def fetch_members(self, groups: dict, sources) -> dict[tuple[int, int], tuple[str, np.ndarray | None]]:
         """Key and signature of every document in some group, read one source file at a time."""
@@ -145,6 +163,34 @@ class MinhashBuckets(DedupStep):
             sigs = decode_signatures(pc.fill_null(t.column("sig"), b"\0" * 4 * self.params.num_perm),
                                      self.params.num_perm) if need_sig else [None] * len(ids)
             out.update(((f, row), (prefix + i, sig)) for row, i, sig in zip(idx.tolist(), ids, sigs))
+        return out
+
+    def spill_members(self, groups: dict, sources, scratch) -> tuple[np.ndarray, list[str]]:
+        """Codes (file << 32 | row, sorted) and keys of every document in some group; their signatures are
+        appended to `scratch` in code order (num_perm little-endian uint32 each). One read per source file."""
+        flat = [g for gs in groups.values() for g in gs]
+        codes = np.unique(np.concatenate([g[:, 0] << 32 | g[:, 1] for g in flat])) if flat else np.zeros(0, dtype=np.int64)
+        keys: list[str] = []
+        for f in np.unique(codes >> 32).tolist():
+            url, prefix = sources[f]
+            rows = codes[(codes >> 32) == f] & 0xFFFFFFFF
+            t = storage.read_parquet(url, columns=["id", "sig"]).take(pa.array(rows))
+            keys += [prefix + i for i in t.column("id").to_pylist()]
+            sig = decode_signatures(pc.fill_null(t.column("sig"), b"\0" * 4 * self.params.num_perm), self.params.num_perm)
+            scratch.write(np.ascontiguousarray(sig, dtype="<u4").tobytes())
+        scratch.flush()
+        return codes, keys
+
+    def batch_members(self, batch: dict, codes: np.ndarray, keys: list[str], scratch) -> dict:
+        """Key and signature of every document in the batch's groups, the signatures read back from `scratch`."""
+        flat = [g for gs in batch.values() for g in gs]
+        if not flat:
+            return {}
+        want = np.unique(np.concatenate([g[:, 0] << 32 | g[:, 1] for g in flat]))
+        width = 4 * self.params.num_perm
+        out, fd = {}, scratch.fileno()
+        for code, i in zip(want.tolist(), np.searchsorted(codes, want).tolist()):
+            out[(code >> 32, code & 0xFFFFFFFF)] = (keys[i], np.frombuffer(os.pread(fd, width, i * width), dtype="<u4"))
         return out
 
     def group_edges(self, band: str, groups: list[np.ndarray], members: dict) -> pa.Table:

@@ -44,9 +44,10 @@ def test_one_task_and_four_tasks_write_identical_files(tmp_path):
 
 
 def test_band_by_band_units_write_the_edges_of_a_single_pass(tmp_path, monkeypatch):
-    """A bucket unit over more than PRELOAD_ROWS rows holds one band's groups and signatures at a time; its
-    edges file is byte-identical to the single pass over every band that small units make, with an earlier
-    release's index among the sources too (old-new pairs, old-old pairs never linked)."""
+    """A bucket unit over more than PRELOAD_ROWS rows holds one batch of bands' groups and signatures at a
+    time (one band per batch, or a few); its edges file is byte-identical to the single pass over every band
+    that small units make, with an earlier release's index among the sources too (old-new pairs, old-old
+    pairs never linked)."""
     from corpus_tools.dedup.buckets import MinhashBuckets
 
     docs = ev.planted_corpus(ev.load_articles(GROUND_TRUTH)[:6])
@@ -55,13 +56,16 @@ def test_band_by_band_units_write_the_edges_of_a_single_pass(tmp_path, monkeypat
     ev.run_steps(ev.dedup_steps(str(earlier)), tasks=1)
     index = (str(earlier / "dedup" / "index"),)
     outs = {}
-    for name, preload in (("single", MinhashBuckets.PRELOAD_ROWS), ("by_band", 0)):
+    modes = (("single", MinhashBuckets.PRELOAD_ROWS, MinhashBuckets.MEMBER_BUDGET), ("by_band", 0, 1),
+             ("batches", 0, 100))  # a budget of 100 group entries: batches of 4-6 bands here
+    for name, preload, budget in modes:
         monkeypatch.setattr(MinhashBuckets, "PRELOAD_ROWS", preload)
+        monkeypatch.setattr(MinhashBuckets, "MEMBER_BUDGET", budget)
         out = outs[name] = tmp_path / name
         ev.write_staging(out, docs, files=3, lang="eng_Latn")
         ev.run_steps(ev.dedup_steps(str(out), ranges=2, index_dirs=index), tasks=2)
     edges = {name: {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
                     for p in sorted((out / "dedup" / "edges").rglob("*.parquet"))} for name, out in outs.items()}
-    assert len(edges["single"]) == 2 and edges["by_band"] == edges["single"]
+    assert len(edges["single"]) == 2 and edges["by_band"] == edges["single"] == edges["batches"]
     assert sum(pq.ParquetFile(p).metadata.num_rows for p in (outs["single"] / "dedup" / "edges").rglob("*.parquet"))
-    assert _digest(outs["by_band"]) == _digest(outs["single"])
+    assert _digest(outs["by_band"]) == _digest(outs["single"]) == _digest(outs["batches"])
