@@ -40,7 +40,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CORPUS_CACHE_DIR") or Path.home() / ".cache" / "corpus-tools")
 
 
-
 def _is_warc(name: str) -> bool:
     return name.endswith(WARC_SUFFIXES)
 
@@ -70,7 +69,6 @@ def glob_regex(pattern: str) -> re.Pattern:
             out.append(re.escape(pattern[i]))
             i += 1
     return re.compile("".join(out) + r"\Z")
-
 
 
 def list_s3(url: str) -> list[str]:
@@ -104,7 +102,6 @@ def expand_inputs(specs: list[str]) -> list[str]:
             raise InputError(f"no WARC files matched {spec} (expected *.warc, *.warc.gz, *.arc or *.arc.gz)")
         files.extend(os.path.abspath(f) if not is_s3(f) else f for f in found)
     return sorted(dict.fromkeys(files))
-
 
 
 def open_read(url: str, offset: int = 0):

@@ -25,8 +25,7 @@ from corpus_tools.dedup import files
 from corpus_tools.dedup.base import DedupStep
 from corpus_tools.dedup.exact import EXACT_RULE
 from corpus_tools.dedup.minhash import MINHASH_RULE, MinhashParams
-from corpus_tools.core.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir
-from corpus_tools.core.schema import write_table
+from corpus_tools.core.schema import DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, PROVENANCE_COLUMNS, ledger_dir, write_table
 
 
 class DuplicateRule(Rule):
@@ -97,7 +96,7 @@ class DuplicateFilter(DedupStep):
                 row.update(dup_cluster_id=c["cluster_id"] if c else None, dup_cluster_size=c["cluster_size"] if c else 1)
                 kept.append(row)
             else:
-                ledger.append(self.exclusion(row, c["rep_id"], Verdict(*verdict)))
+                ledger.append(self.exclusion(row, c["rep_id"], verdict))
         self.stat_update("kept", value=len(kept))
         self.stat_update("excluded", value=len(ledger))
         if kept:

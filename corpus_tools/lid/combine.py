@@ -128,15 +128,16 @@ def sure_non_target(raw: dict[str, list[tuple[str, float]]]) -> bool:
     a specific non-target language with score >= CONFIDENT and no backend names a target that surely; or
     py3langid's top-1 is a non-target language and lid.176 does not name a target with score >= CONFIDENT
     (the two backends that know non-target languages: one names one, the other is not sure of a target)."""
-    sure = any(out and out[0][1] >= CONFIDENT and not _targets_named(out[0][0])
-               for name, out in raw.items() if name in CALIBRATED)
-    if sure and not any(out and out[0][1] >= CONFIDENT and _targets_named(out[0][0]) for out in raw.values()):
+    calibrated = [out for name, out in raw.items() if name in CALIBRATED]
+    if any(_sure_of(out, target=False) for out in calibrated) and not any(_sure_of(out, target=True) for out in raw.values()):
         return True
     open_set = raw.get(OPEN_SET)
-    if not open_set or _targets_named(open_set[0][0]):
-        return False
-    return not any(out and out[0][1] >= CONFIDENT and _targets_named(out[0][0])
-                   for name, out in raw.items() if name in CALIBRATED)
+    return bool(open_set) and not _targets_named(open_set[0][0]) and not any(_sure_of(out, target=True) for out in calibrated)
+
+
+def _sure_of(out: list[tuple[str, float]], target: bool) -> bool:
+    """The backend's top-1 reaches CONFIDENT and is (target=True) or is not (False) a target label."""
+    return bool(out) and out[0][1] >= CONFIDENT and bool(_targets_named(out[0][0])) == target
 
 
 def confident_targets(raw: dict[str, list[tuple[str, float]]]) -> list[str] | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,8 +70,7 @@ def read_rows(source: str, directory: Path = LID_DATA) -> dict[str, list[str]]:
 def clean_pages(sources=SOURCES, per_source: int | None = None, directory: Path = LID_DATA) -> list[Page]:
     """Pages of every target language in `sources`, at most `per_source` per (source, language)."""
     pages = []
-    two_scripts = {x.iso639_3 for x in registry().values()
-                   if sum(y.iso639_3 == x.iso639_3 for y in registry().values()) > 1}
+    two_scripts = {code for code, n in Counter(x.iso639_3 for x in registry().values()).items() if n > 1}
     for source in sources:
         by_code = read_rows(source, directory)
         for code in [c for c in by_code if c in two_scripts]:

@@ -184,13 +184,14 @@ class StagePlan:
         self.new = [self._rebuilt(step) for step in self.parent]
         self.changed = {}
         for old, new in zip(self.parent, self.new):
+            before = old.params()
             for k, v in new.params().items():
-                if old.params()[k] == v or k in self.changed:
+                if before[k] == v or k in self.changed:
                     continue
                 if k == "overrides" and hasattr(new, "changes"):
                     self.changed.update(new.changes(old))  # each COLUMN[.LANG] with the parent's table value
                 else:
-                    self.changed[k] = {"old": _jsonable(old.params()[k]), "new": _jsonable(v)}
+                    self.changed[k] = {"old": _jsonable(before[k]), "new": _jsonable(v)}
         if self.recompute:
             self.changed["recompute"] = {"old": False, "new": True}
 

@@ -52,6 +52,9 @@ def choose_licence(candidates: list[dict], policy: Policy) -> dict:
     return out
 
 
+EVIDENCE_KEY = "_rights_evidence"  # working state: what a `drop` policy's ledger row records (`RightsRule`)
+
+
 def reserves(optout_reasons, copyright_notice, policy: Policy) -> bool:
     """Is the document reserved (not redistributed; dropped under `optout_action: drop`)? An opt-out always
     reserves; a copyright notice only where the policy says so (it is never an opt-out reason)."""
@@ -128,7 +131,7 @@ def decide(signals: dict | None, url: str | None, fetch_date: str | None, index,
     }
     if reserved and policy["optout_action"] == "drop":
         capture = (robots or {}).get("capture") or {}
-        out["_rights_evidence"] = {
+        out[EVIDENCE_KEY] = {
             "reasons": reasons, "copyright_notice": notice, "policy_version": policy.version, "tdm_basis": policy["tdm_basis"],
             "tdmrep_source": state["source"], "tdm_policy": state["policy"],
             "robots_capture": {k: capture.get(k) for k in ("warc_record_id", "date", "sha256", "status")} if capture else None,

@@ -111,7 +111,7 @@ class QualityRules(Rule):
 
     def may_keep(self, row: dict, parent: "QualityRules") -> bool:
         """The first failed check is in the evidence: if it still fails, the document stays out (no re-hydration)."""
-        if self.params() == parent.params():
+        if not super().may_keep(row, parent):
             return False
         if self.label_only:
             return True

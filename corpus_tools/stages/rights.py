@@ -21,15 +21,12 @@ from __future__ import annotations
 from datatrove.data import Document, DocumentsPipeline
 
 from corpus_tools.core.document import Annotator, Rule, Verdict
-from corpus_tools.rights.decision import decide, reserves
+from corpus_tools.rights.decision import EVIDENCE_KEY, decide, reserves
 from corpus_tools.rights.policy import load_policy
 from corpus_tools.rights.robots import PolicyIndex
 from corpus_tools.stages.signals import SIGNALS_KEY
 
 STAGE = "rights"
-
-
-EVIDENCE_KEY = "_rights_evidence"  # working state: what a `drop` policy's ledger row records
 
 
 class RightsDecision(Annotator):
