@@ -37,7 +37,7 @@ from corpus_tools.core.languages import (LANGUAGE_IDS, OTHER, confusable_groups,
                                     target_codes)
 from corpus_tools.lid.backends import LidBackend, get_backend, script_of
 from corpus_tools.lid.bcms import BcmsDiscriminator
-from corpus_tools.lid.markers import bcms_markers, marker_classes
+from corpus_tools.lid.markers import MARKER_FILE, bcms_markers, marker_classes
 from corpus_tools.lid.trust import Encoder, TrustModel
 
 COMBINER_FILE = LANGUAGE_IDS / "lid_combiner.json"
@@ -225,6 +225,9 @@ def load_combiner(path: str = str(COMBINER_FILE)) -> dict:
         raise ConfigError(f"{p} is {model.get('version')!r}, this code reads {VERSION}: refit it with `make lid-eval`")
     if model["classes"][:-1] != list(registry()) or model["codes"] != target_codes():
         raise ConfigError(f"{p} was fitted for another language registry: refit it with `make lid-eval`")
+    if model.get("marker_classes") != list(marker_classes()[0]):
+        raise ConfigError(f"{p} was fitted for other Serbo-Croatian marker classes than {MARKER_FILE}: refit it with "
+                          "`make lid-eval`")
     return model
 
 

@@ -62,7 +62,9 @@ class FastTextLid(Annotator):
 SHORT_CHARS = 50       # issue 12: documents under ~50 characters are flagged `short`
 MIXED_MIN_CHARS = 100  # paragraphs shorter than this are too short to disagree with confidence
 MIXED_MIN_SCORE = 0.9  # a paragraph disagrees only when lid.176 (the cascade, in paragraph mode) is this sure
-MAX_PARAGRAPHS = 20    # paragraph checks are capped so one long page cannot stall a worker
+MAX_PARAGRAPHS = 20    # paragraph mode identifies at most this many paragraphs, so one long page cannot stall a worker
+MAX_CHECKED = 8        # outside it, the `mixed` check reads this many, evenly spaced over the page (issue 27: the
+                       # first 20 cost more than the document's own identification; 8 x CHECK_CHARS ~ WHOLE_CHARS)
 CHECK_CHARS = 300      # outside paragraph mode, lid.176 reads a paragraph's first 300 characters to disagree
 
 
@@ -77,20 +79,28 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n") if p.strip()]
 
 
+def spread(items: list, k: int) -> list:
+    """At most k items, evenly spaced from the first to the last (all of them when there are k or fewer)."""
+    if len(items) <= k:
+        return items
+    return [items[round(i * (len(items) - 1) / (k - 1))] for i in range(k)]
+
+
 class CascadeLid(Annotator):
     """The combined identifier (`corpus_tools.lid.combine.CombinedLid`) as a pipeline stage.
 
-    paragraph_mode: also identify each paragraph (lines of >= 100 chars, at most 20) into
+    paragraph_mode: also identify each paragraph (lines of >= 100 chars, at most 20 spread over the page) into
       `lang_paragraphs`, default False (it costs one cascade per paragraph).
     html_lang_prior: a weak prior from `<html lang>`, default off; measured in language_ids/EVAL.md.
     cctld_prior: a weak prior from the URL's country-code TLD (language_ids/cctld.tsv), default off.
     prior_weight: how many times likelier a hinted language becomes, default 3 (a weak prior: it moves only
       close calls between related languages).
 
-    Flags in `lang_flags`: `short` (< 50 chars), `mixed` (a confident paragraph disagrees with the
-    document label), `below_threshold` (its confusable group holds less of the posterior than
-    language_ids/lid_thresholds.tsv asks), `backend_confident` (the stacker doubted, but a backend named this
-    target with score >= 0.9 and none a non-target as surely: `corpus_tools.lid.combine.decide`).
+    Flags in `lang_flags`: `short` (< 50 chars), `mixed` (confident paragraphs, of at most 8 spread over
+    the page, disagree with the document label over a fifth of the checked text), `below_threshold` (its
+    confusable group holds less of the posterior than language_ids/lid_thresholds.tsv asks),
+    `backend_confident` (the stacker doubted, but a backend named this target with score >= 0.9 and none a
+    non-target as surely: `corpus_tools.lid.combine.decide`).
     """
 
     name = "CascadeLid"
@@ -149,7 +159,8 @@ class CascadeLid(Annotator):
         live = [d for d in docs if not is_excluded(d)]
         texts = [d.text or "" for d in live]
         results = self.lid.identify_batch(texts, [self.hints(d) for d in live])
-        paras = [[p for p in paragraphs(t) if len(p) >= MIXED_MIN_CHARS][:MAX_PARAGRAPHS] if "\n" in t else []
+        limit = MAX_PARAGRAPHS if self.paragraph_mode else MAX_CHECKED
+        paras = [spread([p for p in paragraphs(t) if len(p) >= MIXED_MIN_CHARS], limit) if "\n" in t else []
                  for t in texts]
         flat = self.paragraph_labels([p for ps in paras for p in ps]) if any(paras) else []
         for doc, r, ps in zip(live, results, paras):

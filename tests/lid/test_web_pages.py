@@ -50,12 +50,12 @@ def test_the_udhr_serbo_croatian_pages_keep_their_language():
     CascadeLid().process_batch(docs)
     labels = {d.metadata["url"].rsplit("/", 1)[-1]: d.metadata["lang"] for d in docs if not is_excluded(d)}
     tops = {d.metadata["url"].rsplit("/", 1)[-1]: [t["label"] for t in d.metadata["lang_top"]] for d in docs}
-    assert {k: v for k, v in labels.items() if k != "hrv.html"} == {
-        "srp_cyrl.html": "srp_Cyrl", "srp_latn.html": "srp_Latn", "bos_latn.html": "bos_Latn",
+    assert labels == {
+        "srp_cyrl.html": "srp_Cyrl", "srp_latn.html": "srp_Latn", "hrv.html": "hrv_Latn", "bos_latn.html": "bos_Latn",
         "bos_cyrl.html": "bos_Cyrl"}
-    # Croatian: the UDHR's Croatian and Bosnian texts differ in a handful of words; the n-gram discriminator,
-    # fitted mostly on news, calls this page Bosnian (EVAL.md, "Web documents"). It stays in the group.
-    assert labels["hrv.html"] in {"hrv_Latn", "bos_Latn"} and tops["hrv.html"][0] in {"hrv_Latn", "bos_Latn"}
+    # the UDHR's Croatian and Bosnian texts differ in a handful of words (svatko / svako, obveza / obaveza): the
+    # discriminator counting each word once is what keeps the Croatian page Croatian (language_ids/EVAL.md)
+    assert all(tops[k][0] == v for k, v in labels.items())
 
 
 def test_a_serbian_cyrillic_news_page_is_serbian():

@@ -5,7 +5,7 @@ import json
 from datatrove.data import Document
 
 from corpus_tools.core.document import EXCLUSION_KEY, is_excluded
-from corpus_tools.stages.lid import CascadeLid, LanguageRule
+from corpus_tools.stages.lid import CascadeLid, LanguageRule, spread
 
 DE = ("Alle Menschen sind frei und gleich an Würde und Rechten geboren. Sie sind mit Vernunft und Gewissen "
       "begabt und sollen einander im Geist der Brüderlichkeit begegnen.")
@@ -63,6 +63,15 @@ def test_short_and_mixed_flags_and_paragraph_mode():
     assert "mixed" in mixed.metadata["lang_flags"]
     assert [p["label"] for p in mixed.metadata["lang_paragraphs"]] == ["deu_Latn", "fra_Latn", "fra_Latn"]
     assert "mixed" not in run(CascadeLid(), "\n".join([DE, DE])).metadata["lang_flags"]
+
+
+def test_the_mixed_check_reads_paragraphs_spread_over_the_whole_page():
+    """A page whose last third is French is mixed: the check samples MAX_CHECKED paragraphs from start to end
+    (reading only the first 20 would never see the French part)."""
+    page = "\n".join([DE] * 20 + [FR] * 10)
+    doc = run(CascadeLid(), page)
+    assert doc.metadata["lang"] == "deu_Latn" and "mixed" in doc.metadata["lang_flags"]
+    assert spread(list(range(30)), 8) == [0, 4, 8, 12, 17, 21, 25, 29] and spread([1, 2], 8) == [1, 2]
 
 
 def test_html_lang_prior_is_off_by_default_and_weak_when_on():
