@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 
 import click
 import pytest
@@ -24,6 +26,12 @@ def all_commands(group=main, prefix=()):
 def test_version():
     result = run_cli("--version")
     assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_python_dash_m_runs_the_command():
+    """`python -m corpus_tools.cli` is the `corpus` command (benchmarks and scripts call it that way)."""
+    out = subprocess.run([sys.executable, "-m", "corpus_tools.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and __version__ in out.stdout
 
 
 @pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)

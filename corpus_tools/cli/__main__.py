@@ -1,0 +1,5 @@
+"""`python -m corpus_tools.cli ...` runs the `corpus` command."""
+
+from corpus_tools.cli import main
+
+main()
