@@ -2,4 +2,5 @@
 
 from corpus_tools.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
