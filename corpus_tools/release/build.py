@@ -12,6 +12,7 @@ release.json is written last, so a release without it is unfinished.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import tempfile
@@ -121,6 +122,7 @@ def build_release(output: str, *, records_read: int | None = None, config: dict 
         # the same objects in every manifest: encoded to JSON once (`SharedJson`)
         pipeline = {"config": config, "config_sha256": cfg_hash}
         manifest_json = SharedJson({"pipeline": pipeline, "code": code, "models_and_lists": models})
+        stats_of_part = functools.cache(lambda part: assets.task_stats(output, part))  # shards of one task share it
         shard_entries, manifests, manifest_entries = [], [], []
         # one pass per question over all shards (a filter on `shard` cannot be pushed into the scan)
         per_shard = {r[0]: r[1:] for r in con.execute("SELECT shard, count(*), min(id), max(id) FROM documents GROUP BY 1").fetchall()}
@@ -143,7 +145,7 @@ def build_release(output: str, *, records_read: int | None = None, config: dict 
                 "format": "corpus-tools-shard-manifest/1", "path": path, "sha256": digest, "bytes": size, "rows": int(n),
                 "lang": lang, "redistribution": red, "min_id": lo, "max_id": hi, "inputs": inputs,
                 "stage_counts": (old_manifests[path]["stage_counts"] if old_manifests and path in old_manifests
-                                 else assets.task_stats(output, part)),
+                                 else stats_of_part(part)),
                 "pipeline": pipeline, "code": code, "models_and_lists": models,
             }
             layout.validate(manifest, "shard-manifest", layout.manifest_path(path))
