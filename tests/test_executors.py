@@ -104,3 +104,43 @@ def test_an_output_that_cannot_be_written_ends_the_run(tmp_path):
     with pytest.raises(OSError) as raised:
         executor.run()
     assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "out")
+
+
+class ChildProcesses(PipelineStep):
+    """Records, in each task, the processes the driver has started (datatrove's manager process among them)."""
+
+    name = "ChildProcesses"
+    type = "test"
+    seen: list = []
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        import multiprocess
+
+        ChildProcesses.seen.append((rank, len(multiprocess.active_children())))
+        yield from data or ()
+
+
+def test_one_worker_runs_its_tasks_in_order_in_this_process_and_resumes(tmp_path):
+    from corpus_tools.readers.warc import WarcRecordReader
+    from corpus_tools.run.executors import CorpusLocalExecutor
+
+    files, logs = _warcs(3), tmp_path / "logs"
+
+    def run():
+        ChildProcesses.seen = []
+        CorpusLocalExecutor(pipeline=[WarcRecordReader(files), ChildProcesses()], tasks=3, workers=1,
+                            logging_dir=str(logs)).run()
+        return ChildProcesses.seen
+
+    assert run() == [(0, 0), (1, 0), (2, 0)]  # no manager process beside the tasks
+    stats = json.loads((logs / "stats.json").read_text())
+    per_task = [json.loads((logs / "stats" / f"{r:05d}.json").read_text()) for r in range(3)]
+
+    def read(steps):
+        v = [s["stats"].get("records_read", 0) for s in steps]
+        return sum(x["total"] if isinstance(x, dict) else x for x in v)
+
+    assert read(stats) == sum(map(read, per_task)) > 0
+    assert run() == []  # every task complete: nothing runs
+    (logs / "completions" / "00001").unlink()
+    assert run() == [(1, 0)]

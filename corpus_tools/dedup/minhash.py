@@ -156,6 +156,7 @@ class MinhashSignatures(DedupStep):
     def __init__(self, output: str, params: MinhashParams = MinhashParams()):
         super().__init__(output)
         self.params = params.check()
+        self._signer: Signer | None = None  # built on first use, in the task (its permutations: 256 x 2 uint64 draws)
 
     def units(self) -> list:
         return list(enumerate(files.staging_files(self.output)))
@@ -163,7 +164,9 @@ class MinhashSignatures(DedupStep):
     def process_unit(self, unit) -> None:
         index, url = unit
         table = storage.read_parquet(url, columns=["id", "text"])
-        out = signature_table(table.column("id").to_pylist(), table.column("text").to_pylist(), Signer(self.params))
+        if self._signer is None:
+            self._signer = Signer(self.params)
+        out = signature_table(table.column("id").to_pylist(), table.column("text").to_pylist(), self._signer)
         lang = files.lang_of(files.relative(url, storage.join(self.output, files.STAGING)))
         self.stat_update("documents", value=out.num_rows)
         self.stat_update("no_shingles", value=out.column("sig").null_count)

@@ -60,6 +60,18 @@ _OTHER_URLS = [
     (re.compile(r"open-parliament-licen[cs]e", re.I), "opl"),
     (re.compile(r"gnu\.org/(?:licenses|copyleft)/fdl(?:-(\d\.\d))?", re.I), "gfdl"),
 ]
+# A text every match of `_CC` or `_OTHER_URLS` contains, with no `/ ? # ; :` in it: urljoin only puts whole
+# path segments, the host, the query or the fragment of its two arguments side by side (and drops tab, CR and
+# LF), so a joined URL can match only if the base or the link holds one of these (`maybe_licence_link`).
+_URL_HINT = re.compile(r"creativecommons\.org|etalab|govdata\.de|nationalarchives\.gov\.uk|open-parliament-licen"
+                       r"|gnu\.org", re.I)
+_JOIN_DROPS = str.maketrans("", "", "\t\r\n")
+
+
+def maybe_licence_link(base: str, href: str) -> bool:
+    """False when `identify(urljoin(base, href))` is certainly None, without joining: most links on a page are
+    not licence links, and the join is the costly part of looking at them."""
+    return any(_URL_HINT.search(s.translate(_JOIN_DROPS)) for s in (base, href) if s)
 
 
 def identify(url: str | None) -> LicenceId | None:
@@ -290,9 +302,14 @@ def licence_candidates(tree, page_url: str | None) -> list[Candidate]:
         ctx["media"] = ctx["media"] or media
         if "license" not in (node.attributes.get("rel") or "").lower().split():  # else counted as a link_tag
             out.append(_cand(lid, "microdata", "high", ctx, url=value))
+    base_hint = maybe_licence_link(base, "")
     for node in tree.css("a[href], area[href]"):
-        href = urljoin(base, node.attributes.get("href") or "")
-        rel = "license" in (node.attributes.get("rel") or "").lower().split()
+        attrs = node.attributes  # a new dict on every access
+        raw = attrs.get("href") or ""
+        rel = "license" in (attrs.get("rel") or "").lower().split()
+        if not rel and not base_hint and not maybe_licence_link("", raw):
+            continue  # no licence id and no rel=license: the link says nothing
+        href = urljoin(base, raw)
         lid = identify(href)
         if lid is None and not rel:
             continue

@@ -70,7 +70,9 @@ def test_one_manifest_per_shard_with_provenance(sample_run, release):
     assert len(manifests) == len(release["shards"]) == len(release["manifests"])
     lid = {"sha256": hashlib.sha256(lid176_path().read_bytes()).hexdigest(), "licence": "CC-BY-SA-3.0"}
     for entry in release["manifests"]:
-        m = layout.loads((sample_run / entry["path"]).read_bytes(), "shard-manifest", entry["path"])
+        raw = (sample_run / entry["path"]).read_bytes()
+        m = layout.loads(raw, "shard-manifest", entry["path"])
+        assert raw == layout.dumps(m)  # the canonical form, though its shared parts are encoded once per release
         assert entry["sha256"] == _sha(sample_run / entry["path"]) and m["path"] == entry["shard"]
         t = pq.read_table(sample_run / m["path"], columns=["id", "warc_path"])
         ids = t.column("id").to_pylist()
@@ -133,3 +135,32 @@ def test_no_output_is_one_line_error(tmp_path):
 
     with pytest.raises(InputError, match="no shards/ or exclusions/"):
         build_release(str(tmp_path))
+
+
+def test_shared_json_writes_the_bytes_of_layout_dumps():
+    """SharedJson encodes the parts every manifest shares once; the bytes must stay layout.dumps's, also for
+    values that are equal to a shared one but another object, and for empty, nested and non-ASCII values."""
+    import random
+
+    from corpus_tools.release.build import SharedJson
+
+    rng = random.Random(22)
+
+    def value(depth: int = 0):
+        kind = rng.choice(["str", "int", "float", "none", "bool"] + (["list", "dict"] * 2 if depth < 4 else []))
+        if kind == "list":
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        if kind == "dict":
+            return {rng.choice(["a", "b", "z", "ü", "k\"q", "\n", ""]) + str(i): value(depth + 1) for i in range(rng.randint(0, 4))}
+        return {"str": lambda: rng.choice(["", "x", "ä\u00e9\u4e2d", "line\nbreak", "tab\t\"q\"", "\\"]),
+                "int": lambda: rng.randint(-10**12, 10**12), "float": lambda: rng.random() * 10 ** rng.randint(-5, 20),
+                "none": lambda: None, "bool": lambda: rng.random() < 0.5}[kind]()
+
+    for _ in range(300):
+        shared = {k: value() for k in ("pipeline", "code", "models_and_lists") if rng.random() < 0.8}
+        coder = SharedJson(shared)
+        obj = {k: value() for k in ("path", "rows", "inputs", "\u00e9") if rng.random() < 0.7}
+        for k, v in shared.items():
+            obj[k] = v if rng.random() < 0.8 else json.loads(json.dumps(v))  # the shared object, or an equal copy
+        assert coder.dumps(obj) == layout.dumps(obj)
+    assert SharedJson({}).dumps({}) == layout.dumps({})

@@ -123,3 +123,45 @@ def test_ccrel_about_scopes_the_licence_to_another_resource():
               'CC BY</a></div><footer><div about=""><a rel="license" '
               'href="https://creativecommons.org/licenses/by-sa/4.0/">CC BY-SA</a></div></footer>')
     assert [(x["spdx"], x["scope"]) for x in c] == [("CC-BY-4.0", "media"), ("CC-BY-SA-4.0", "page")]
+
+
+def test_a_link_without_a_licence_hint_never_joins_to_a_licence_url():
+    """`maybe_licence_link` lets licence_candidates skip the urljoin of most links: it may only say False
+    where the joined URL is no licence. Random bases and links built from pieces of licence URLs cut at any
+    point, path separators, dot segments and the characters urljoin drops."""
+    import random
+    from urllib.parse import urljoin
+
+    from corpus_tools.rights.licences import maybe_licence_link
+
+    licence_urls = ["https://creativecommons.org/licenses/by-sa/3.0/de/", "http://creativecommons.org/publicdomain/zero/1.0/",
+                    "https://www.etalab.gouv.fr/licence-ouverte-open-licence", "https://www.govdata.de/dl-de/by-2-0",
+                    "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+                    "https://www.open-parliament-licence.example/", "https://www.gnu.org/licenses/fdl-1.3.html"]
+    rng = random.Random(22)
+    pieces = ["/", "//", ".", "..", "./", "../", "?", "#", ";", ":", "\n", "\t", "\r", "http:", "https://", "x", "CREATIVE"]
+    for u in licence_urls:
+        for _ in range(6):
+            i, j = sorted(rng.sample(range(len(u) + 1), 2))
+            pieces.append(u[i:j])
+
+    def random_url() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 7)))
+
+    skipped = matched = 0
+    for _ in range(30000):
+        base, href = random_url(), random_url()
+        try:
+            lid = identify(urljoin(base, href))
+        except ValueError:
+            continue
+        matched += lid is not None
+        if not maybe_licence_link(base, href):
+            skipped += 1
+            assert lid is None, (base, href)
+    assert skipped > 1000 and matched > 100  # both sides of the test are exercised
+    assert maybe_licence_link(URL, "/licenses/by/4.0/") is False
+    broken = "https://creative\ncommons.org/licenses/by/4.0/"  # urljoin drops the newline
+    assert maybe_licence_link(URL, broken) is True and identify(urljoin(URL, broken)).spdx == "CC-BY-4.0"
+    assert maybe_licence_link("https://creativecommons.org/about", "/licenses/by/4.0/") is True
+    assert identify(urljoin("https://creativecommons.org/about", "/licenses/by/4.0/")).spdx == "CC-BY-4.0"
