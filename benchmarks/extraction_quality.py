@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/extraction_quality.py
 
+It then runs each pipeline extractor (`--param extractor=NAME` of eu_web) over the real-page crawl of
+benchmarks/e2e.py (406 pages), each in a fresh process, cold (its imports and first call included) and warm
+(the same pages again), fed the same decoded pages: CPU seconds, the ratio to trafilatura, and how the text
+changes (pages excluded as empty, pages sent to trafilatura).
+
 Scores trafilatura's default settings, the FineWeb recipe's extractor (datatrove's `Trafilatura`, precision
 mode, as benchmarks/e2e.py runs it), our TrafilaturaExtractor configuration and the fast candidates of issue
 22 with the benchmark's own scoring (../shared/data/README.md): \\w+ tokens, multisets of word 4-gram
@@ -282,8 +287,65 @@ def section(results: dict, chosen: dict) -> str:
     ])
 
 
+def crawl_child(name: str) -> None:
+    """In a fresh process: the crawl's decoded pages through extractor `name`, cold then warm (prints JSON)."""
+    from benchmarks.e2e import crawl_dir
+    from corpus_tools.readers.warc import WarcRecordReader
+
+    docs = [d for d in WarcRecordReader([str(p) for p in sorted(crawl_dir().glob("*.warc.gz"))]).run() if d.text]
+    pages = [(d.text, dict(d.metadata)) for d in docs]
+    start = time.process_time()
+    from datatrove.data import Document
+
+    from corpus_tools.core.document import is_excluded
+    from corpus_tools.stages.extract import make_extractor
+
+    step = make_extractor(name)
+    out = {}
+    for label in ("cold", "warm"):
+        texts = []
+        for i, (html, meta) in enumerate(pages):
+            doc = Document(text=html, id=str(i), metadata=dict(meta))
+            step.process(doc)
+            texts.append(None if is_excluded(doc) else doc.text)
+        out[f"{label}_cpu_s"] = time.process_time() - start
+        start = time.process_time()
+    # the cascade counts the pages it leaves to trafilatura (two passes); TrafilaturaExtractor extracts them all
+    to_trafilatura = step.stats["extracted_by_trafilatura"].total / 2 if name == "cascade" else len(pages)
+    print(json.dumps({**out, "pages": len(pages), "to_trafilatura": to_trafilatura,
+                      "texts": [hashlib.sha256(t.encode()).hexdigest() if t is not None else None for t in texts]}))
+
+
+def crawl_cost() -> list[str]:
+    import subprocess
+
+    from corpus_tools.stages.extract import EXTRACTORS
+
+    runs = {}
+    for name in sorted(EXTRACTORS, key=lambda n: n != "trafilatura"):
+        proc = subprocess.run([sys.executable, __file__, "--crawl-child", name], capture_output=True, text=True, check=True)
+        runs[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+    ref = runs["trafilatura"]
+    rows = ["| extractor (`--param extractor=`) | pages | CPU s cold | CPU s warm | ms/page warm | warm ratio to trafilatura | "
+            "sent to trafilatura | excluded (empty or error) | text differs from trafilatura's |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in runs.items():
+        differ = sum(a != b for a, b in zip(r["texts"], ref["texts"]))
+        rows.append(f"| {name} | {r['pages']} | {r['cold_cpu_s']:.2f} | {r['warm_cpu_s']:.2f} | "
+                    f"{1000 * r['warm_cpu_s'] / r['pages']:.1f} | {ref['warm_cpu_s'] / r['warm_cpu_s']:.2f}x faster | "
+                    f"{r['to_trafilatura']:.0f} | {sum(t is None for t in r['texts'])} | {differ} |")
+        print(rows[-1])
+    return rows
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--crawl-child":
+        crawl_child(sys.argv[2])
+        raise SystemExit
     results, chosen = main()
+    crawl = crawl_cost()
     from benchmarks._results import write_section
 
-    write_section("extraction_quality", "Extraction quality (scrapinghub, 181 pages)", section(results, chosen))
+    write_section("extraction_quality", "Extraction quality (scrapinghub, 181 pages)",
+                  section(results, chosen) + "\n\nThe pipeline's extractors on the real-page crawl of benchmarks/e2e.py "
+                  "(its WARC, every page decoded by WarcRecordReader), each in a fresh process, cold (imports and first "
+                  "calls included) then warm:\n\n" + "\n".join(crawl))
