@@ -6,8 +6,10 @@ Run it:
     corpus run pipelines/eu_web.py --input ../shared/data/warc/dev --output out/dev
     corpus run eu_web --input 's3://bucket/crawl/**/*.warc.gz' --output s3://bucket/out --executor ray
 
-Recipe parameters (`--param key=value`): extractor=trafilatura extracts every page with trafilatura
-(default `cascade`: resiliparse, trafilatura where its output looks unreliable). keep_other=true routes non-target languages to `lang=other`.
+Recipe parameters (`--param key=value`): extractor=cascade extracts with resiliparse and leaves to trafilatura
+only the pages where resiliparse's output looks unreliable (~2x less extraction CPU, lower F1 on held-out pages:
+benchmarks/RESULTS.md "Extraction quality"; default `trafilatura`). keep_other=true routes non-target languages
+to `lang=other`.
 label_only=true computes quality signals and masks PII but excludes nothing for quality or PII density.
 dedup=false skips deduplication; dedup_* parameters: see README "Deduplication" (corpus_tools/dedup/).
 policy=PATH uses another rights policy (default manifests/policy-v2.json; manifests/policy-strict-v1.json
@@ -32,7 +34,7 @@ from corpus_tools.stages.write import ShardWriter
 
 # every `--param` this recipe takes; `corpus run` refuses any other key, or a value of the wrong type
 PARAMS = {
-    "extractor": Param(str, "cascade", f"main-text extractor: {' or '.join(EXTRACTORS)} (corpus_tools/stages/extract.py)"),
+    "extractor": Param(str, "trafilatura", f"main-text extractor: {' or '.join(EXTRACTORS)} (corpus_tools/stages/extract.py)"),
     "keep_other": Param.of(LanguageRule, "keep_other", "route non-target languages to lang=other instead of the ledger"),
     "label_only": Param.of(QualityRules, "label_only", "compute quality signals and mask PII, exclude nothing for quality or PII"),
     "dedup": Param(bool, True, "deduplicate (false: the docs phase writes shards/ directly)"),

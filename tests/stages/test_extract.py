@@ -129,7 +129,7 @@ def test_the_recipe_selects_the_extractor_by_name(tmp_path):
         opts = RunOptions(inputs=[], output=str(tmp_path), params=params, run_id="x")
         return type(load_recipe("eu_web").build(opts)[0].pipeline[2]).__name__
 
-    assert extractor({}) == "CascadeExtractor"
-    assert extractor({"extractor": "trafilatura"}) == "TrafilaturaExtractor"
+    assert extractor({}) == "TrafilaturaExtractor"
+    assert extractor({"extractor": "cascade"}) == "CascadeExtractor"
     with pytest.raises(ConfigError, match="give extractor=cascade or extractor=trafilatura"):
         extractor({"extractor": "readability"})

@@ -92,7 +92,7 @@ def steps(tmp_path_factory):
     opts = RunOptions(inputs=[], output=str(out), params={"dedup": "false"}, run_id="fuzz")
     phases = load_recipe("eu_web").build(opts)
     found = [s for s in phases[0].pipeline if isinstance(s, DocumentStep)]
-    assert [type(s).__name__ for s in found][:2] == ["HtmlSignals", "CascadeExtractor"] and len(found) >= 6
+    assert [type(s).__name__ for s in found][:2] == ["HtmlSignals", "TrafilaturaExtractor"] and len(found) >= 6
     return found
 
 
