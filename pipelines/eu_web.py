@@ -6,7 +6,10 @@ Run it:
     corpus run pipelines/eu_web.py --input ../shared/data/warc/dev --output out/dev
     corpus run eu_web --input 's3://bucket/crawl/**/*.warc.gz' --output s3://bucket/out --executor ray
 
-Recipe parameters (`--param key=value`): keep_other=true routes non-target languages to `lang=other`.
+Recipe parameters (`--param key=value`): extractor=cascade extracts with resiliparse and leaves to trafilatura
+only the pages where resiliparse's output looks unreliable (~2x less extraction CPU, lower F1 on held-out pages:
+benchmarks/RESULTS.md "Extraction quality"; default `trafilatura`). keep_other=true routes non-target languages
+to `lang=other`.
 label_only=true computes quality signals and masks PII but excludes nothing for quality or PII density.
 dedup=false skips deduplication; dedup_* parameters: see README "Deduplication" (corpus_tools/dedup/).
 policy=PATH uses another rights policy (default manifests/policy-v2.json; manifests/policy-strict-v1.json
@@ -20,7 +23,7 @@ from corpus_tools.dedup import DEDUP_PARAMS, STAGING, dedup_phases
 from corpus_tools.readers.warc import WarcRecordReader
 from corpus_tools.release import ReleaseStep
 from corpus_tools.core.recipe import Param, Phase, RunOptions, check_params
-from corpus_tools.stages.extract import TrafilaturaExtractor
+from corpus_tools.stages.extract import EXTRACTORS, make_extractor
 from corpus_tools.stages.lid import CascadeLid, LanguageRule
 from corpus_tools.stages.pii import PiiDensityRule, PiiMasker
 from corpus_tools.stages.quality import QualityRules, QualitySignals
@@ -31,6 +34,7 @@ from corpus_tools.stages.write import ShardWriter
 
 # every `--param` this recipe takes; `corpus run` refuses any other key, or a value of the wrong type
 PARAMS = {
+    "extractor": Param(str, "trafilatura", f"main-text extractor: {' or '.join(EXTRACTORS)} (corpus_tools/stages/extract.py)"),
     "keep_other": Param.of(LanguageRule, "keep_other", "route non-target languages to lang=other instead of the ledger"),
     "label_only": Param.of(QualityRules, "label_only", "compute quality signals and mask PII, exclude nothing for quality or PII"),
     "dedup": Param(bool, True, "deduplicate (false: the docs phase writes shards/ directly)"),
@@ -46,7 +50,7 @@ def build(opts: RunOptions) -> list[Phase]:
     docs = [
         WarcRecordReader(opts.files, limit=opts.limit, max_payload_bytes=p["max_payload_bytes"]),
         HtmlSignals(policy_path=policy),
-        TrafilaturaExtractor(),
+        make_extractor(p["extractor"]),
         CascadeLid(),
         LanguageRule(keep_other=keep_other),
         RightsDecision(policy_path=policy, robots=storage.expand_inputs(opts.robots) if opts.robots else []),
