@@ -1,14 +1,17 @@
 """The combined identifier: beats or ties the backends on a fixed real sample; Serbian scripts; `other`."""
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from corpus_tools.core.errors import ConfigError
 from corpus_tools.core.languages import OTHER, registry
 from tools import lid_report as report
 from corpus_tools.lid.backends import BACKENDS, get_backend
 from corpus_tools.lid.bcms import BcmsDiscriminator
-from corpus_tools.lid.combine import LONG, SAMPLE_CHARS, CombinedLid, load_combiner, sample_text
+from corpus_tools.lid.combine import COMBINER_FILE, LONG, SAMPLE_CHARS, CombinedLid, load_combiner, sample_text
 from tools.lid_fit import fit_trust
 from corpus_tools.lid.evaluate import read_dev, score, to_eval_codes
 
@@ -140,3 +143,12 @@ def test_a_backend_sure_of_a_non_target_language_is_not_below_threshold():
     assert r.label == OTHER and not r.below_threshold and r.top[0] == ("deu_Latn", 0.9)
     r = lid.result(post, {"lid176": [("afr_Latn", 0.5)], "py3langid": [("deu_Latn", 0.95)]})
     assert r.label == "deu_Latn"                               # not sure of the non-target: the model decides
+
+
+def test_a_combiner_fitted_for_other_marker_classes_is_refused_with_the_fix(tmp_path):
+    model = json.loads(COMBINER_FILE.read_text(encoding="utf-8"))
+    model["marker_classes"] = model["marker_classes"][:-1]
+    stale = tmp_path / "lid_combiner.json"
+    stale.write_text(json.dumps(model), encoding="utf-8")
+    with pytest.raises(ConfigError, match="marker classes.*make lid-eval"):
+        load_combiner(str(stale))
