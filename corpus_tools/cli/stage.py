@@ -14,7 +14,6 @@ import json
 import click
 
 
-
 HELP = {
     "lid": "language ID again (CascadeLid + LanguageRule), e.g. with keep_other or the priors on",
     "rights": "re-apply a (changed) rights policy: signals re-read from the WARC record's HTML, no re-extraction",
@@ -45,8 +44,6 @@ def describe(pipeline: str = "eu_web") -> list[dict]:
         rows.append({"stage": stage, "help": HELP[stage], "versions": json.loads(json.dumps(vers, default=str)),
                      "params": params})
     return rows
-
-
 
 
 @click.command("stages")

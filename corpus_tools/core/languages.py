@@ -18,7 +18,6 @@ import numpy as np
 from corpus_tools.core.errors import ConfigError
 
 
-
 def data_dir(name: str) -> Path:
     """The folder of bundled data `name` (`language_ids`, `manifests`, `pipelines`), resolved in one place.
 

@@ -90,7 +90,6 @@ class FastTextBackend(LidBackend):
 
     @property
     def model(self):
-
         return load_fasttext(self.path)
 
     def _code(self, raw: str) -> str:
@@ -126,7 +125,6 @@ def _glotlid_alias() -> dict[str, str]:
 
 class Lid176Backend(FastTextBackend):
     def __init__(self):
-
         super().__init__(str(lid176_path()), label_format="lid176", name="lid176")
 
 

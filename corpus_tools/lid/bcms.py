@@ -37,7 +37,7 @@ import numpy as np
 
 from corpus_tools.core.errors import ConfigError
 from corpus_tools.core.languages import LANGUAGE_IDS, macrolanguages
-from corpus_tools.lid.markers import CYRILLIC_TO_LATIN, WORD
+from corpus_tools.lid.markers import WORD, latin_lower
 
 NGRAM_FILE = LANGUAGE_IDS / "lid_bcms_ngrams.tsv"
 ORDERS = (1, 2, 3, 4)   # character n-gram lengths, over " word " (the spaces mark the word's edges)
@@ -49,8 +49,7 @@ EDGE = "\u00b7"          # how the TSV writes a word edge (a space): `·ko·` is
 
 
 def normalise(text: str) -> str:
-    text = text[:MAX_CHARS].lower()
-    return text if text.isascii() else text.translate(CYRILLIC_TO_LATIN)
+    return latin_lower(text[:MAX_CHARS])
 
 
 def ngrams(text: str) -> Counter:

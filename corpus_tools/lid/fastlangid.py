@@ -111,8 +111,6 @@ def _check_automaton(nextmove: np.ndarray, rowbase: np.ndarray) -> tuple[int, in
     return int(depth.max()), int(unused[0])
 
 
-
-
 def encode(text: str | bytes) -> bytes:
     """The bytes py3langid scores for `text`: bytes are decoded when they can be (a partial character at the
     end trimmed), a text all in upper case is lower-cased, NFC, UTF-8 (lone surrogates kept)."""

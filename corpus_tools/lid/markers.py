@@ -27,6 +27,12 @@ CYRILLIC_TO_LATIN = str.maketrans({"а": "a", "б": "b", "в": "v", "г": "g", "
 WORD = re.compile(r"\w+")
 
 
+def latin_lower(text: str) -> str:
+    """`text` in lower case with Serbian Cyrillic transliterated to Latin: one spelling for both scripts."""
+    text = text.lower()
+    return text if text.isascii() else text.translate(CYRILLIC_TO_LATIN)
+
+
 @lru_cache(maxsize=1)
 def marker_classes() -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
     """(class names in file order, word -> indices of the classes it marks)."""
@@ -41,10 +47,7 @@ def marker_classes() -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
 def bcms_markers(text: str) -> np.ndarray:
     names, words = marker_classes()
     counts = np.zeros(len(names))
-    text = text.lower()
-    if not text.isascii():
-        text = text.translate(CYRILLIC_TO_LATIN)
-    for w in WORD.findall(text):
+    for w in WORD.findall(latin_lower(text)):
         for i in words.get(w, ()):
             counts[i] += 1
     return np.minimum(counts, SATURATE) / SATURATE

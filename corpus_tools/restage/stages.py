@@ -140,16 +140,13 @@ def _accepts(steps: list, stage: str, key: str) -> bool:
 
 
 def _hooked(steps: list, key: str, value: str):
-    """(step, parameter, item) from the first step whose `param_key` takes `key` (None if none does)."""
+    """(step, parameter, item) from the first step whose `param_key` takes `key` (None if none does); a
+    bad value for a key a step takes is its ConfigError."""
     for step in steps:
         hook = getattr(type(step), "param_key", None)
-        if hook is None:
-            continue
-        try:
-            return (step, *hook(key, value))
-        except ConfigError as e:
-            if "is not a number" in str(e):
-                raise
+        taken = hook(key, value) if hook is not None else None
+        if taken is not None:
+            return (step, *taken)
     return None
 
 
@@ -244,8 +241,7 @@ def recipe_steps(pipeline: str = "eu_web", params: dict | None = None, robots: l
                  output: str = "", run_id: str = "") -> list:
     """The per-document steps (instances) of a recipe's first phase, reader and writer left out."""
     from corpus_tools.core.document import DocumentStep
-    from corpus_tools.core.recipe import RunOptions
-    from corpus_tools.core.recipe import load_recipe
+    from corpus_tools.core.recipe import RunOptions, load_recipe
 
     opts = RunOptions(inputs=[], output=output, files=[], params={**(params or {}), "dedup": "false"},
                       robots=list(robots or []), run_id=run_id)

@@ -26,10 +26,7 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-
 from corpus_tools import __version__
-
-
 from corpus_tools.core import storage
 from corpus_tools.core.storage import parquet_rows, read_parquet
 from corpus_tools.core.errors import ConfigError, InputError, VerificationError
@@ -37,6 +34,7 @@ from corpus_tools.core.languages import data_dir
 from corpus_tools.core.layout import records_read
 from corpus_tools.core.recipe import RunOptions, check_params, load_recipe, load_recipe_path
 from corpus_tools.core.schema import SHARD_KEYS, path_key
+
 
 def make_run_id(recipe: str, opts: RunOptions) -> str:
     """Content-derived: the same recipe, inputs and options give the same id (and byte-identical shards)."""
@@ -53,10 +51,6 @@ LOCK_FILE = ".lock"
 
 def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def _size(url: str) -> int:
-    return storage.size(url)
 
 
 def _code_digest() -> str:
@@ -76,7 +70,7 @@ def run_config(recipe: str, opts: RunOptions) -> dict:
                 if p.is_file() and p.suffix in (".json", ".tsv", ".txt") and not p.name.startswith(".")}
 
     def sized(files: list[str]) -> list:
-        return [[Path(f).name if not storage.is_s3(f) else f, _size(f)] for f in files]
+        return [[Path(f).name if not storage.is_s3(f) else f, storage.size(f)] for f in files]
 
     recipe_path = Path(load_recipe_path(recipe))
     return {

@@ -28,7 +28,6 @@ from dataclasses import asdict
 from datatrove.pipeline.base import PipelineStep
 
 from corpus_tools import __version__
-
 from corpus_tools.core import storage
 from corpus_tools.core.schema import ledger_dir
 from corpus_tools.core.document import EXCLUSION_KEY, is_excluded

@@ -14,12 +14,14 @@ threshold, threshold_key, lang, failed})`. All failed rules are also listed in `
 
 from __future__ import annotations
 
+import json
+
 from datatrove.data import Document
 
 from corpus_tools.core.document import Annotator, Rule, Verdict
 from corpus_tools.quality.rules import DEFAULT_RULES, check_rules, decide, reason_of
 from corpus_tools.quality.signals import compute_signals
-from corpus_tools.quality.thresholds import load_thresholds, parse_override, with_overrides
+from corpus_tools.quality.thresholds import load_thresholds, parse_override, threshold_columns, with_overrides
 
 STAGE = "quality"
 
@@ -76,7 +78,10 @@ class QualityRules(Rule):
 
     @staticmethod
     def param_key(key: str, raw: str):
-        """`corpus stage` keys beyond the constructor's: `COLUMN[.LANG]=value` -> one `overrides` triple."""
+        """`corpus stage` keys beyond the constructor's: `COLUMN[.LANG]=value` -> one `overrides` triple; None
+        for a key that names no threshold column (a bad value is a ConfigError)."""
+        if key.partition(".")[0] not in threshold_columns():
+            return None
         return "overrides", parse_override(key, raw)
 
     def decide(self, doc: Document) -> Verdict | None:
@@ -115,8 +120,6 @@ class QualityRules(Rule):
             return False
         if self.label_only:
             return True
-        import json
-
         ev = json.loads(row.get("evidence") or "{}")
         rule, signal = row.get("rule"), ev.get("signal")
         if rule not in self.rules or signal is None:

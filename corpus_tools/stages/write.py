@@ -19,7 +19,6 @@ from corpus_tools.core.schema import (DOCUMENT_SCHEMA, EXCLUSION_SCHEMA, ledger_
                                       write_table)
 
 
-
 def document_row(doc: Document, run_id: str) -> dict:
     row = {k: v for k, v in doc.metadata.items() if not k.startswith("_")}
     row.update(id=doc.id, text=doc.text, run_id=run_id, pipeline_version=__version__,
