@@ -34,6 +34,17 @@ def machine() -> str:
     return f"{platform.node() or 'host'}: {cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
+def peak_rss_mb() -> float:
+    """This process's high-water RSS in MB: VmHWM, not getrusage's ru_maxrss, which keeps the parent's
+    high-water mark across fork + exec."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def write_section(name: str, title: str, body: str) -> None:
     """Replace (or append) the section `name` of RESULTS.md."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

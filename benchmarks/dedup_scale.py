@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
+
+from benchmarks._results import peak_rss_mb  # noqa: E402
 
 BANDS, ROWS = 32, 8
 PERM = BANDS * ROWS
@@ -159,14 +160,6 @@ def run_phase(root: str, which: str) -> dict:
             removed += p.stat().st_size // 4
         stats = {"removed": removed}
     return {"wall_s": time.time() - t, "peak_rss_mb": peak_rss_mb(), **stats}
-
-
-def peak_rss_mb() -> float:
-    # VmHWM, not ru_maxrss: the latter keeps the parent's high-water mark across fork + exec
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(root: Path, which: str) -> dict:

@@ -35,7 +35,7 @@ import numpy as np
 from corpus_tools.core.errors import ConfigError
 from corpus_tools.core.languages import (LANGUAGE_IDS, OTHER, confusable_groups, macrolanguages, read_tsv, registry,
                                     target_codes)
-from corpus_tools.lid.backends import LidBackend, get_backend, script_of
+from corpus_tools.lid.backends import LidBackend, LinguaBackend, get_backend, script_of
 from corpus_tools.lid.bcms import BcmsDiscriminator
 from corpus_tools.lid.markers import MARKER_FILE, bcms_markers, marker_classes
 from corpus_tools.lid.trust import Encoder, TrustModel
@@ -240,10 +240,14 @@ class CombinedLid:
     backends: cascade order, cheapest first; default lid176, py3langid, lingua (the stages fitted).
     prior_weight: how many times likelier a language becomes when `<html lang>` / ccTLD name it, default 1
       (off). A weak prior: 3 moves only close calls (measured in language_ids/EVAL.md).
+    lingua_short_texts: lingua also reads texts of under `LinguaBackend.FULL_MODELS_BELOW` (120) letters,
+      default True (the identifier EVAL.md measures). False: such a text ends the cascade after py3langid, and
+      lingua never loads the 1- to 5-gram models only those texts use (+700 MB, 4-8 CPU s); the pipeline's
+      choice, where a page that short falls below every language's 50-word minimum anyway.
     """
 
     def __init__(self, p_exit: float | None = None, backends: tuple[str, ...] | None = None,
-                 model_path: str | None = None, prior_weight: float = 1.0):
+                 model_path: str | None = None, prior_weight: float = 1.0, lingua_short_texts: bool = True):
         model = load_combiner(str(model_path or COMBINER_FILE))
         self.order = tuple(backends or model["backends"])
         if self.order != tuple(model["backends"][:len(self.order)]):
@@ -257,6 +261,7 @@ class CombinedLid:
         adjust = group_prior(self.classes, np.asarray(model["train_share"]))
         self.models = [TrustModel(model["weights"][s], adjust) for s in stages]
         self.prior_weight = prior_weight
+        self.lingua_short_texts = lingua_short_texts
         self.abstain = Abstain(self.classes)
         self.bcms = BcmsDiscriminator.default()
         self._backends: dict[str, LidBackend] = {}
@@ -299,6 +304,10 @@ class CombinedLid:
         todo = np.arange(len(texts))
         for stage, name in enumerate(self.order):
             inputs = whole if name in WHOLE_TEXT else samples
+            if name == "lingua" and not self.lingua_short_texts:
+                todo = todo[np.array([not LinguaBackend.needs_full_models(samples[i]) for i in todo], dtype=bool)]
+                if not len(todo):
+                    break
             outs = self.backend(name).predict_batch([inputs[i] for i in todo], k=3, scripts=[scripts[i] for i in todo])
             for i, out in zip(todo, outs):
                 raws[i][name] = out

@@ -38,7 +38,7 @@ Speed (2-core dev VM, ud_treebanks sentences of one language joined): ~7,300 doc
 numpy operations, so short texts gain least: on 300-character texts `top` in a loop costs ~142 µs a text,
 `top_batch` ~50 µs in batches of 64, ~48 in batches of 256 and ~45 in batches of 1,024 (~3x; what is
 left is the walk, ~10 µs, and the per-text product, ~14 µs, mostly fetching ~280 table rows). Building
-the identifier takes ~1 s (0.5 s of it the check).
+the identifier takes ~1 s (0.5 s of it the check); `default()` does it once per machine (`_Saved`).
 """
 
 from __future__ import annotations
@@ -145,10 +145,19 @@ class FastLanguageIdentifier:
 
     @classmethod
     def default(cls) -> FastLanguageIdentifier:
-        """The model py3langid ships, with normalised probabilities (what `py3langid` the backend uses)."""
-        model = LanguageIdentifier.from_model_file(MODEL_FILE)
-        return cls(model.nb_ptc, model.nb_pc, model.nb_classes, model.tk_nextmove, model.tk_output,
-                   norm_probs=True, tk_row=model.tk_row)
+        """The model py3langid ships, with normalised probabilities (what `py3langid` the backend uses).
+
+        Building it costs ~1.5 CPU s (decompressing the model, the float32 table, the automaton check), so the
+        built arrays are kept on disk (`_Saved`) and memory-mapped by the next process (~0.01 s; the pages of
+        the table a worker never reads are never loaded)."""
+        saved = _Saved.for_model()
+        ident = saved.load(cls)
+        if ident is None:
+            model = LanguageIdentifier.from_model_file(MODEL_FILE)
+            ident = cls(model.nb_ptc, model.nb_pc, model.nb_classes, model.tk_nextmove, model.tk_output,
+                        norm_probs=True, tk_row=model.tk_row)
+            saved.save(ident)
+        return ident
 
     @property
     def labels(self) -> list[str]:
@@ -316,3 +325,75 @@ class FastLanguageIdentifier:
         vals = np.take_along_axis(scores, best, axis=1).tolist()
         names = self.classes
         return [[(names[i], s) for i, s in zip(c, v)] for c, v in zip(cols, vals)]
+
+
+class _Saved:
+    """The arrays of a built default identifier, as .npy files under the cache dir (`storage.cache_dir`), keyed
+    by py3langid's version and model file and numpy's version; a missing, stale or unreadable copy is rebuilt."""
+
+    ARRAYS = ("table", "prior", "nextmove", "rowbase", "output")
+
+    def __init__(self, path):
+        self.path = path
+
+    @classmethod
+    def for_model(cls) -> _Saved:
+        import hashlib
+        from importlib.metadata import version
+        from pathlib import Path
+
+        import py3langid
+
+        from corpus_tools.core import storage
+
+        model = Path(py3langid.__file__).parent / MODEL_FILE
+        stat = model.stat() if model.exists() else None
+        key = hashlib.sha256(repr((version("py3langid"), np.__version__, stat and (stat.st_size, stat.st_mtime_ns)))
+                             .encode()).hexdigest()[:16]
+        return cls(storage.cache_dir() / f"py3langid-{key}")
+
+    def load(self, ident_cls):
+        import json
+
+        ident = ident_cls.__new__(ident_cls)
+        try:
+            meta = json.loads((self.path / "meta.json").read_text())
+            arrays = {name: np.load(self.path / f"{name}.npy", mmap_mode="r") for name in self.ARRAYS}
+            ident.norm_probs = True
+            ident._full = (arrays["table"], arrays["prior"], list(meta["classes"]))
+            ident._nm, ident._rb, ident._out = arrays["nextmove"], arrays["rowbase"], arrays["output"]
+            ident._depth, ident._pad = meta["depth"], bytes([meta["pad_byte"]]) * max(meta["depth"] - 1, 0)
+            ident._n_feats = meta["n_feats"]
+            ident.set_languages(None)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):   # damaged: removed, so that the rebuild replaces it
+            import shutil
+
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
+        return ident
+
+    def save(self, ident) -> None:
+        import json
+        import os
+        import shutil
+        import tempfile
+
+        if not ident._depth or not ident.norm_probs:
+            return   # only the checked automaton is kept: a model walked in Python is not this fast path's
+        table, prior, classes = ident._full
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = tempfile.mkdtemp(dir=self.path.parent, prefix=self.path.name + ".tmp")
+        except OSError:   # a read-only or full disk only costs speed
+            return
+        try:
+            for name, arr in zip(self.ARRAYS, (table, prior, ident._nm, ident._rb, ident._out)):
+                np.save(os.path.join(tmp, f"{name}.npy"), arr)
+            with open(os.path.join(tmp, "meta.json"), "w") as fh:
+                json.dump({"classes": classes, "depth": ident._depth, "pad_byte": ident._pad[0] if ident._pad else 0,
+                           "n_feats": ident._n_feats}, fh)
+            os.replace(tmp, self.path)
+        except OSError:   # a full disk, or another process saved it first
+            shutil.rmtree(tmp, ignore_errors=True)

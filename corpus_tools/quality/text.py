@@ -127,10 +127,28 @@ def _write_atomic(path, data: bytes) -> None:
         pass  # a read-only home only costs speed
 
 
+def _import_spacy():
+    """spaCy, imported without torch. thinc, spaCy's machine-learning layer, imports torch when it is installed
+    (the `train` extra): ~2 CPU s and ~200 MB in every worker, for a tokenizer that never uses it. While spaCy
+    loads, `import torch` fails, so thinc records that it has no torch; `import torch` works again afterwards
+    (the trainer imports it itself)."""
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        return sys.modules.get("spacy") or __import__("spacy")
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 def _tokenizer_from_bytes(data: bytes, regex_path):
     """`Tokenizer.from_bytes`, in its order (regexes, then the special cases last), with the regexes compiled
     through `_compiled_regexes`."""
     import srsly
+
+    _import_spacy()
     from spacy.tokenizer import Tokenizer
     from spacy.vocab import Vocab
 
@@ -151,8 +169,7 @@ def _load_tokenizer(code: str) -> _TokenizerOnly:
     serialised tokenizer back takes ~0.06 s plus its regexes, which are compiled through a second copy
     (`_compiled_regexes`), and tokenises identically (tests/stages/test_quality.py). The copies are keyed by
     the spaCy (and Python) version and rebuilt when missing or unreadable."""
-    import spacy
-
+    spacy = _import_spacy()
     path = storage.cache_dir() / f"spacy-{spacy.__version__}" / f"{code}.tokenizer"
     regex_path = path.with_name(f"{code}.regex-py{sys.version_info[0]}{sys.version_info[1]}")
     if path.exists():

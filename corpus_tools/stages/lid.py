@@ -95,6 +95,10 @@ class CascadeLid(Annotator):
     cctld_prior: a weak prior from the URL's country-code TLD (language_ids/cctld.tsv), default off.
     prior_weight: how many times likelier a hinted language becomes, default 3 (a weak prior: it moves only
       close calls between related languages).
+    lingua_short_texts: lingua also reads pages of under 120 letters, default False: a page that short is
+      decided by lid176 + py3langid, and a worker never loads lingua's 1- to 5-gram models (+700 MB, 4-8 CPU s;
+      `CombinedLid`). Such a page is under every language's 50-word minimum (quality_thresholds.tsv);
+      benchmarks/RESULTS.md "LID on short pages" counts the labels it changes on the real crawls.
 
     Flags in `lang_flags`: `short` (< 50 chars), `mixed` (confident paragraphs, of at most 8 spread over
     the page, disagree with the document label over a fifth of the checked text), `below_threshold` (its
@@ -108,8 +112,9 @@ class CascadeLid(Annotator):
     batch_size = BATCH_SIZE  # `CombinedLid.identify_batch` scores a batch in one call per backend
 
     def __init__(self, paragraph_mode: bool = False, html_lang_prior: bool = False, cctld_prior: bool = False,
-                 prior_weight: float = 3.0):
+                 prior_weight: float = 3.0, lingua_short_texts: bool = False):
         super().__init__()
+        self.lingua_short_texts = lingua_short_texts
         self.paragraph_mode = paragraph_mode
         self.html_lang_prior = html_lang_prior
         self.cctld_prior = cctld_prior
@@ -123,7 +128,8 @@ class CascadeLid(Annotator):
             from corpus_tools.lid.combine import CombinedLid
 
             use_prior = self.html_lang_prior or self.cctld_prior
-            self._lid = CombinedLid(prior_weight=self.prior_weight if use_prior else 1.0)
+            self._lid = CombinedLid(prior_weight=self.prior_weight if use_prior else 1.0,
+                                    lingua_short_texts=self.lingua_short_texts)
         return self._lid
 
     def versions(self) -> dict:

@@ -51,3 +51,36 @@ def test_unknown_backend_is_a_config_error():
         get_backend("nope")
     with pytest.raises(ConfigError, match="not found"):
         get_backend("fasttext:/nonexistent/model.bin")
+
+
+LINGUA_MEMORY = """
+import sys
+from corpus_tools.lid.backends import LinguaBackend, _lingua_detector
+
+def rss():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) // 1024
+
+text = sys.argv[1]
+detector, before = _lingua_detector(), rss()
+for n in (LinguaBackend.FULL_MODELS_BELOW, LinguaBackend.FULL_MODELS_BELOW - 1):
+    cut = text[:next(i for i in range(len(text) + 1) if sum(c.isalpha() for c in text[:i]) == n)]
+    assert LinguaBackend.needs_full_models(cut) == (n < LinguaBackend.FULL_MODELS_BELOW)
+    detector.compute_language_confidence_values(cut)
+    print(rss() - before)
+    before = rss()
+"""
+
+
+@pytest.mark.slow
+def test_lingua_loads_its_full_models_only_for_texts_under_120_letters():
+    """What `CombinedLid(lingua_short_texts=False)` relies on: lingua reads a text of 120 letters with its trigram
+    models (tens of MB), one of 119 with all its n-gram models (hundreds of MB). A lingua release that moves the
+    boundary fails here instead of silently bringing the memory back."""
+    import subprocess
+    import sys
+
+    text = " ".join(rows("de"))
+    out = subprocess.run([sys.executable, "-c", LINGUA_MEMORY, text], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    trigrams, full = map(int, out.stdout.split())
+    assert trigrams < 150 and full > 400, (trigrams, full)

@@ -152,3 +152,15 @@ def test_a_combiner_fitted_for_other_marker_classes_is_refused_with_the_fix(tmp_
     stale.write_text(json.dumps(model), encoding="utf-8")
     with pytest.raises(ConfigError, match="marker classes.*make lid-eval"):
         load_combiner(str(stale))
+
+
+def test_without_lingua_on_short_texts_a_short_text_ends_after_py3langid():
+    """The pipeline's setting (CascadeLid's default): a text of under 120 letters is not sent to lingua; a longer
+    one still is, and the short one still gets its language."""
+    short = "Dobar dan, kako ste danas?"
+    assert "lingua" in CombinedLid().identify(short).backends_run   # the cascade would send it on
+    cut = CombinedLid(lingua_short_texts=False)
+    r = cut.identify(short)
+    assert r.backends_run == ["lid176", "py3langid"] and r.label in {"hrv_Latn", "bos_Latn", "srp_Latn"}
+    long = " ".join([short] * 7)   # 140 letters, a short sample (< LONG): not sure enough to exit early
+    assert "lingua" in cut.identify(long).backends_run
