@@ -358,7 +358,8 @@ class _Saved:
         ident = ident_cls.__new__(ident_cls)
         try:
             meta = json.loads((self.path / "meta.json").read_text())
-            arrays = {name: np.load(self.path / f"{name}.npy", mmap_mode="r") for name in self.ARRAYS}
+            # plain ndarray views of the maps: numpy's memmap subclass costs ~10 % per small operation
+            arrays = {name: np.asarray(np.load(self.path / f"{name}.npy", mmap_mode="r")) for name in self.ARRAYS}
             ident.norm_probs = True
             ident._full = (arrays["table"], arrays["prior"], list(meta["classes"]))
             ident._nm, ident._rb, ident._out = arrays["nextmove"], arrays["rowbase"], arrays["output"]
