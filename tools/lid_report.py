@@ -408,7 +408,11 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              "(binarised) instead of per token (choice sources' BCMS F1 summed over UD, UDHR, FLORES, Tatoeba: "
              "+2.0 points, macro F1 unchanged); a source-balanced discriminator fit, rejected (FLORES Bosnian "
              "41.9 -> 18.4); the marker classes of `language_ids/bcms_markers.tsv` (BCMS F1 on the choice sources "
-             "within +-0.6 point of the previous lists).",
+             "within +-0.6 point of the previous lists); whether lingua's sure answer vouches for a target alone, "
+             "never, or only when lid.176 or py3langid ranks that target in its top 3 (choice-source claim items "
+             "25 / 20 / 20; never lowers Tatoeba Welsh and Albanian by 1-4 points, so the top-3 rule); py3langid "
+             "sure of a language lid.176 cannot name making a text `other` even when lid.176 is sure of a target "
+             "(UDHR Icelandic 88.6 -> 92.1 F1, Faroese rows; no other choice-source figure moved by 0.1 point).",
              "- The Serbo-Croatian discriminator (`corpus_tools.lid.bcms`, character 1-4-gram naive Bayes) is fitted "
              "like the trust model: leave-one-source-out for the figures (on the BCMS rows of the six other sources), "
              "on all seven for the shipped `language_ids/lid_bcms_ngrams.tsv`. Montenegrin text exists only in the "
@@ -432,10 +436,11 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              f"label is kept when its confusable group holds >= {MIN_GROUP_POSTERIOR} of the posterior. `decide` "
              "never lets the model overrule its backends into `other`: a text is `other` when lid.176 names a "
              "non-target language with score >= 0.9 and no backend names a target that surely, or when py3langid's "
-             "top-1 is a non-target language and lid.176 does not name a target with score >= 0.9 (lingua, built "
-             "over the target languages only, cannot name a non-target and has no say there); a target some "
-             "backend names with score >= 0.9 (or that every backend run names) is kept when none names a "
-             "non-target that surely. Script is part of the label (UDHR `bs` has Cyrillic paragraphs, scored as "
+             "top-1 is a non-target language and lid.176 does not name a target with score >= 0.9, or py3langid "
+             "is that sure of a non-target language lid.176 cannot name (Faroese; lingua, built over the target "
+             "languages only, cannot name a non-target and has no say there); a target some backend names with "
+             "score >= 0.9 (lingua only when lid.176 or py3langid ranks it in its top 3), or that every backend "
+             "run names, is kept when none names a non-target that surely. Script is part of the label (UDHR `bs` has Cyrillic paragraphs, scored as "
              "`bos_Cyrl`).",
              "- docs/s: single process on this machine (2 cores, shared) on the dev rows; combined = the measured "
              "per-row cost of each backend it actually ran. Speed on web pages: benchmarks/RESULTS.md.",

@@ -127,6 +127,10 @@ class Lid176Backend(FastTextBackend):
     def __init__(self):
         super().__init__(str(lid176_path()), label_format="lid176", name="lid176")
 
+    def codes(self) -> frozenset[str]:
+        """Every language code this backend can answer, as its labels write it (`isl`, `fo`)."""
+        return frozenset(self._code(label) for label in self.model.get_labels())
+
 
 @lru_cache(maxsize=1)
 def _py3langid_identifier():

@@ -13,8 +13,9 @@ group's posterior among its standards.
 
 The decision (`decide`) never lets the model overrule its backends into `other`: a text is `other` when lid.176
 is sure (>= CONFIDENT) of a non-target language and no backend is sure of a target, or when py3langid names a
-non-target language and lid.176 is not sure of a target (`sure_non_target`); a target some backend is sure of
-(or that every backend run names) is kept when no backend is sure of a non-target. Otherwise the best
+non-target language and lid.176 is not sure of a target, or is sure of one lid.176 cannot name (`sure_non_target`);
+a target some backend is sure of (lingua: when another backend ranks it too) or that every backend run names is
+kept when no backend is sure of a non-target. Otherwise the best
 label is kept when its confusable group holds its threshold of the posterior (language_ids/lid_thresholds.tsv).
 Figures, out of source: language_ids/EVAL.md. Use:
 
@@ -120,6 +121,9 @@ CALIBRATED = ("lid176",)
 # built over the target languages only: its score says which target a text is most like, not whether it is
 # one, so it has no say here.
 OPEN_SET = "py3langid"
+# Backends built over the target languages only: a high score says which target a text is most like, not that
+# it is one, so it vouches for a target only when an open-set backend ranks that target in its top 3 too.
+CLOSED_SET = ("lingua",)
 
 
 def sure_non_target(raw: dict[str, list[tuple[str, float]]]) -> bool:
@@ -127,12 +131,30 @@ def sure_non_target(raw: dict[str, list[tuple[str, float]]]) -> bool:
     sources; out of source it learns `other` from almost none, issue 27): either a calibrated backend names
     a specific non-target language with score >= CONFIDENT and no backend names a target that surely; or
     py3langid's top-1 is a non-target language and lid.176 does not name a target with score >= CONFIDENT
-    (the two backends that know non-target languages: one names one, the other is not sure of a target)."""
+    (the two backends that know non-target languages: one names one, the other is not sure of a target); or
+    py3langid is that sure of a non-target language lid.176 cannot name (Faroese, where lid.176 is sure of
+    Icelandic: its sureness says nothing about a language it does not know)."""
     calibrated = [out for name, out in raw.items() if name in CALIBRATED]
     if any(_sure_of(out, target=False) for out in calibrated) and not any(_sure_of(out, target=True) for out in raw.values()):
         return True
     open_set = raw.get(OPEN_SET)
-    return bool(open_set) and not _targets_named(open_set[0][0]) and not any(_sure_of(out, target=True) for out in calibrated)
+    if not open_set or _targets_named(open_set[0][0]):
+        return False
+    if open_set[0][1] >= CONFIDENT and open_set[0][0].split("_")[0] not in _lid176_codes():
+        return True    # sure of a language lid.176 cannot name (Faroese): lid.176's sure neighbour says nothing
+    return not any(_sure_of(out, target=True) for out in calibrated)
+
+
+@lru_cache(maxsize=1)
+def _lid176_codes() -> frozenset[str]:
+    from corpus_tools.lid.backends import Lid176Backend
+
+    return Lid176Backend().codes()
+
+
+def _ranked_by_open_set(label: str, raw: dict[str, list[tuple[str, float]]]) -> bool:
+    """Whether a backend that knows non-target languages has `label` in its top 3."""
+    return any(lab == label for name, out in raw.items() if name not in CLOSED_SET for lab, _ in out)
 
 
 def _sure_of(out: list[tuple[str, float]], target: bool) -> bool:
@@ -144,12 +166,14 @@ def confident_targets(raw: dict[str, list[tuple[str, float]]]) -> list[str] | No
     """Target labels the backends vouch for, when no backend names a non-target language as surely; None
     otherwise. A backend vouches for its top-1 label when its score reaches CONFIDENT; when two or more
     backends ran and every one's top-1 is the same target, that target is vouched for too (three models built
-    differently agree). The stacker may not overrule either into `other`: it was fitted on few non-target
+    differently agree). lingua (CLOSED_SET) vouches only for a target lid.176 or py3langid has in its top 3. The stacker may not overrule either into `other`: it was fitted on few non-target
     sources and must not invent a non-target language no backend names (issue 27)."""
     named: list[str] = []
-    for out in raw.values():
+    for name, out in raw.items():
         if not out or out[0][1] < CONFIDENT:
             continue
+        if name in CLOSED_SET and not _ranked_by_open_set(out[0][0], raw):
+            continue                                # lingua's answer, which no backend that knows non-targets ranks
         targets = _targets_named(out[0][0])
         if not targets:
             return None                             # a backend is sure of a non-target language

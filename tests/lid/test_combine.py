@@ -164,3 +164,34 @@ def test_without_lingua_on_short_texts_a_short_text_ends_after_py3langid():
     assert r.backends_run == ["lid176", "py3langid"] and r.label in {"hrv_Latn", "bos_Latn", "srp_Latn"}
     long = " ".join([short] * 7)   # 140 letters, a short sample (< LONG): not sure enough to exit early
     assert "lingua" in cut.identify(long).backends_run
+
+
+def test_py3langid_sure_of_a_language_lid176_cannot_name_makes_the_text_other():
+    """Faroese (UDHR, ../shared/data/lid/udhr.tsv): lid.176 has no Faroese and is sure of Icelandic; py3langid
+    knows Faroese and is sure of it. lid.176's sureness says nothing about a language it cannot name."""
+    faroese = ("Tað verður at viðurkenna, at menniskjuni er virðing íborin, og at allir limir mannaættarinnar "
+               "eiga sama og ómissandi rætt, og er hetta grundarlagið undir frælsi, rættvísi og friði í heiminum.")
+    r = CombinedLid().identify(faroese)
+    assert r.label == OTHER and r.raw["py3langid"][0][0] == "fo_Latn", r
+    assert r.raw["lid176"][0][0] == "isl_Latn" and r.raw["lid176"][0][1] >= 0.9
+    lid = CombinedLid()
+    post = np.zeros(len(lid.classes))
+    post[lid.classes.index("isl_Latn")] = 1.0
+    sure_is = [("isl_Latn", 0.97)]
+    assert lid.result(post, {"lid176": sure_is, "py3langid": [("fo_Latn", 0.99)]}).label == OTHER
+    # a non-target lid.176 can name (Danish is a target, so: Low German) leaves lid.176's sure target standing
+    assert lid.result(post, {"lid176": sure_is, "py3langid": [("nds_Latn", 0.99)]}).label == "isl_Latn"
+
+
+def test_lingua_alone_vouches_for_no_target_the_other_backends_do_not_rank():
+    """lingua is built over the target languages only: its 1.0 for Swedish on a Romani text (UDHR) says which
+    target the text is most like, not that it is one. It vouches when another backend ranks the target too."""
+    lid = CombinedLid()
+    post = np.zeros(len(lid.classes))
+    post[lid.classes.index(OTHER)] = 1.0
+    raw = {"lid176": [("hbs_Latn", 0.15), ("eng_Latn", 0.1)], "py3langid": [("sqi_Latn", 0.29), ("bos_Latn", 0.2)],
+           "lingua": [("swe_Latn", 1.0)]}
+    assert lid.result(post, raw).label == OTHER
+    raw["py3langid"].append(("swe_Latn", 0.1))
+    r = lid.result(post, raw)
+    assert r.label == "swe_Latn" and r.rescued
