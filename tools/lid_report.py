@@ -37,7 +37,8 @@ from corpus_tools.lid.backends import BACKENDS, clean, get_backend, script_of
 from corpus_tools.lid.bcms import EDGE, MIN_SOURCES, NGRAM_FILE, BcmsDiscriminator, bcms_codes
 from corpus_tools.lid.bcms import WEIGHT as BCMS_WEIGHT
 from corpus_tools.lid.combine import (COMBINER_FILE, LONG, SAMPLE_CHARS, VERSION, WHOLE_CHARS, WHOLE_TEXT, WINDOWS, Abstain,
-                                      decide, group_prior, load_combiner, marker_features, sample_text)
+                                      decide, group_prior, lid_thresholds, load_combiner, marker_features,
+                                      sample_text)
 from corpus_tools.lid.evaluate import CACHE_DIR as CACHE
 from corpus_tools.lid.evaluate import (cached_outputs, eu24_codes, file_uses_no, groups, read_dev, score,
                                        to_eval_codes)
@@ -206,11 +207,13 @@ def posteriors(d: dict, weights: dict, prior: np.ndarray | None = None) -> list[
 
 
 def cascade(post: list[np.ndarray], long: np.ndarray, p_exit: dict, outs: dict, texts: list[str],
-            scripts: list[str], bcms: BcmsDiscriminator) -> tuple[list[str], np.ndarray, np.ndarray]:
+            scripts: list[str], bcms: BcmsDiscriminator, min_scores: dict[str, float] | None = None
+            ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(label, posterior of the kept class, number of backends run) per row, with `CombinedLid`'s exit rule,
-    its Serbo-Croatian discriminator and its `decide` (outs: backend -> top-3 output per row)."""
+    its Serbo-Croatian discriminator and its `decide` (outs: backend -> top-3 output per row; min_scores: the
+    thresholds, default language_ids/lid_thresholds.tsv)."""
     cls = classes()
-    abstain = Abstain(cls)
+    abstain = Abstain(cls, min_scores)
     n = post[0].shape[0]
     final, runs = np.zeros_like(post[0]), np.zeros(n, int)
     todo = np.ones(n, bool)
@@ -231,7 +234,7 @@ def cascade(post: list[np.ndarray], long: np.ndarray, p_exit: dict, outs: dict, 
 
 
 def combined_by_source(datasets: list[dict], p_exit: dict = P_EXIT, priors=None, prior_weight: float = 1.0,
-                       fitted: dict | None = None) -> list[dict]:
+                       fitted: dict | None = None, min_scores: dict[str, float] | None = None) -> list[dict]:
     """Per dataset: labels, scores and backends run, identified by the weights fitted without its source.
     priors(d) -> rows x classes matrix of hinted classes (1) or None."""
     out = []
@@ -240,17 +243,58 @@ def combined_by_source(datasets: list[dict], p_exit: dict = P_EXIT, priors=None,
                                                     "bcms": fit_discriminator(datasets, d["name"])}
         prior = None if priors is None else np.log(prior_weight) * priors(d)
         pred, sc, runs = cascade(posteriors(d, weights, prior), np.array(d["n_chars"]) >= LONG, p_exit, d["outs"],
-                                 d["texts"], d["scripts"], weights["bcms"])
+                                 d["texts"], d["scripts"], weights["bcms"], min_scores)
         out.append({"pred": pred, "score": sc, "runs": runs})
     return out
 
 
-MIN_GROUP_POSTERIOR = 0.5   # the rule in lid_thresholds.tsv: a label's group must hold an even posterior
+THRESHOLD_CHOICES = (0.5, 0.4, 0.3, 0.2)   # a label's group posterior threshold: one of these, 0.5 (an even
+                                            # posterior, the rule before issue 27's per-language choice) on ties
 
 
-def write_thresholds(datasets: list[dict], comb: list[dict]) -> None:
-    """language_ids/lid_thresholds.tsv: the rule's number per label, and how many correctly identified
-    dev rows (out of source) it keeps (so an auditor sees what a label's threshold costs)."""
+def _claim_key(results: dict, code: str) -> tuple[int, float]:
+    """(choice sources where `code`'s combined F1 is within a point of its best backend, its F1 summed)."""
+    held, total = 0, 0.0
+    for r in results.values():
+        m = r["combined"]["languages"].get(code)
+        if m:
+            held += m["f1"] >= max(r[b]["languages"][code]["f1"] for b in BACKENDS) - 0.01
+            total += m["f1"]
+    return held, round(total, 4)
+
+
+def choose_thresholds(datasets: list[dict], fitted: dict) -> tuple[dict[str, float], dict[str, str]]:
+    """Per label, the group-posterior threshold of THRESHOLD_CHOICES under which the most choice sources hold
+    the claim for its language (then the highest summed F1; then the higher threshold), from the choice
+    sources' out-of-source predictions only. A threshold moves only its own label between kept and `other`,
+    so each language is chosen on its own. Returns (label -> threshold, label -> provenance)."""
+    choice = [d for d in datasets if d["name"] in CHOICE_SOURCES]
+    results = {t: evaluate_all(choice, combined_by_source(choice, fitted=fitted,
+                                                          min_scores={lab: t for lab in registry()}))
+               for t in THRESHOLD_CHOICES}
+    chosen, why = {}, {}
+    for lab in registry():
+        code = to_eval_codes([lab])[0]
+        keys = {t: _claim_key(results[t], code) for t in THRESHOLD_CHOICES}
+        chosen[lab] = max(THRESHOLD_CHOICES, key=lambda t: keys[t])   # max keeps the first of equal keys
+        why[lab] = "chosen on the choice sources: " + ", ".join(
+            f"{t:.1f}: {keys[t][0]} within 1 pt, F1 sum {keys[t][1]:.4f}" for t in THRESHOLD_CHOICES)
+    return chosen, why
+
+
+def _threshold_summary() -> str:
+    """The shipped thresholds in a phrase: the labels whose threshold is not 0.5, by value."""
+    by: dict[float, list[str]] = {}
+    for lab, t in lid_thresholds().items():
+        by.setdefault(t, []).append(lab)
+    rest = " and ".join(f"{t:g} for {', '.join(sorted(labs))}" for t, labs in sorted(by.items()) if t != THRESHOLD_CHOICES[0])
+    return (f"language_ids/lid_thresholds.tsv: per language one of {' / '.join(map(str, THRESHOLD_CHOICES))}, chosen "
+            f"on the choice sources; {THRESHOLD_CHOICES[0]} for every label" + (f" but {rest}" if rest else ""))
+
+
+def write_thresholds(datasets: list[dict], comb: list[dict], chosen: dict[str, float], why: dict[str, str]) -> None:
+    """language_ids/lid_thresholds.tsv: each label's threshold, how many correctly identified dev rows (out of
+    source) it keeps (so an auditor sees what a label's threshold costs), and where its number comes from."""
     kept: dict[str, int] = {}
     for d, c in zip(datasets, comb):
         for g, lab in zip(d["gold"], c["pred"]):
@@ -259,13 +303,15 @@ def write_thresholds(datasets: list[dict], comb: list[dict]) -> None:
     lines = ["# Minimum posterior of a label's confusable group (language_ids/confusable_groups.tsv; the label alone "
              "outside the groups) for the combined identifier to keep the label; below it a document is excluded "
              "(reason below_lid_threshold) or kept as lang=other.",
-             f"# Written by `python -m tools.lid_report --fit`. Source of every number: the rule 'an even "
-             f"posterior' ({MIN_GROUP_POSTERIOR}), fixed before measuring; language_ids/EVAL.md measures it "
-             "(out of source). Edit a row to tune one language. Not FineWeb-2's values: those are GlotLID scores.",
-             "# n_correct_kept: dev rows (each identified by weights fitted without its source) of the label identified correctly with the rule on.",
+             "# Written by `python -m tools.lid_report --fit` (`choose_thresholds`): per label, the one of "
+             + " / ".join(f"{t}" for t in THRESHOLD_CHOICES) + " under which the most choice sources ("
+             + ", ".join(CHOICE_SOURCES) + ") have the language's combined F1 within a point of its best backend "
+             "(then the highest F1 summed over them; then the higher threshold), measured out of source; the judge "
+             "sources never. language_ids/EVAL.md measures the result. Not FineWeb-2's values: those are GlotLID scores.",
+             "# n_correct_kept: dev rows (each identified by weights fitted without its source) of the label identified correctly with the thresholds on.",
              "label\tmin_score\tn_correct_kept\tsource"]
     for lab in registry():
-        lines.append(f"{lab}\t{MIN_GROUP_POSTERIOR:.2f}\t{kept.get(lab, 0)}\trule: even group posterior")
+        lines.append(f"{lab}\t{chosen[lab]:.2f}\t{kept.get(lab, 0)}\t{why[lab]}")
     (LANGUAGE_IDS / "lid_thresholds.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -412,7 +458,9 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              "never, or only when lid.176 or py3langid ranks that target in its top 3 (choice-source claim items "
              "25 / 20 / 20; never lowers Tatoeba Welsh and Albanian by 1-4 points, so the top-3 rule); py3langid "
              "sure of a language lid.176 cannot name making a text `other` even when lid.176 is sure of a target "
-             "(UDHR Icelandic 88.6 -> 92.1 F1, Faroese rows; no other choice-source figure moved by 0.1 point).",
+             "(UDHR Icelandic 88.6 -> 92.1 F1, Faroese rows; no other choice-source figure moved by 0.1 point); "
+             "each language's group-posterior threshold (`choose_thresholds`: each candidate's figures are the "
+             "`source` column of language_ids/lid_thresholds.tsv).",
              "- The Serbo-Croatian discriminator (`corpus_tools.lid.bcms`, character 1-4-gram naive Bayes) is fitted "
              "like the trust model: leave-one-source-out for the figures (on the BCMS rows of the six other sources), "
              "on all seven for the shipped `language_ids/lid_bcms_ngrams.tsv`. Montenegrin text exists only in the "
@@ -433,7 +481,8 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
              + "; ".join(f"after {s} {v['short']} / {v['long']}" for s, v in p_exit.items())
              + "); when the Serbo-Croatian labels in the text's script together lead the posterior, the discriminator "
              "redistributes their share among them; the best "
-             f"label is kept when its confusable group holds >= {MIN_GROUP_POSTERIOR} of the posterior. `decide` "
+             "label is kept when its confusable group holds its threshold of the posterior (" + _threshold_summary()
+             + "). `decide` "
              "never lets the model overrule its backends into `other`: a text is `other` when lid.176 names a "
              "non-target language with score >= 0.9 and no backend names a target that surely, or when py3langid's "
              "top-1 is a non-target language and lid.176 does not name a target with score >= 0.9, or py3langid "
@@ -523,14 +572,18 @@ def main(argv: list[str] | None = None) -> None:
                  for st, w in W.items()} for n, W in fitted.items()}), encoding="utf-8")
     for name in fitted:
         fitted[name]["bcms"] = fit_discriminator(datasets, name)
-    comb = combined_by_source(datasets, P_EXIT, fitted=fitted)
+    chosen = None
+    if args.fit or args.reuse_fits:
+        chosen, why = choose_thresholds(datasets, fitted)
+    comb = combined_by_source(datasets, P_EXIT, fitted=fitted, min_scores=chosen)
     if args.fit:
         model = to_json(fit(datasets, None), datasets, P_EXIT)
         COMBINER_FILE.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
         load_combiner.cache_clear()
         write_bcms_table(fit_discriminator(datasets, None), datasets)
-    if args.fit or args.reuse_fits:
-        write_thresholds(datasets, comb)
+    if chosen is not None:
+        write_thresholds(datasets, comb, chosen, why)
+        lid_thresholds.cache_clear()
     res = evaluate_all(datasets, comb)
     prior_rows = measure_priors(datasets, fitted)
     web = None

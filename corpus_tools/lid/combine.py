@@ -92,9 +92,11 @@ class Abstain:
     """Keep the best label only when its confusable group (the label alone outside the groups) holds at
     least the label's threshold of the posterior; otherwise the text is `other`, below threshold."""
 
-    def __init__(self, classes: list[str]):
+    def __init__(self, classes: list[str], min_scores: dict[str, float] | None = None):
+        """min_scores: label -> threshold instead of language_ids/lid_thresholds.tsv (for choosing them)."""
         code_of = [c.split("_")[0] for c in classes]
-        self.min_score = np.array([lid_thresholds().get(c, 0.0) if c != OTHER else 0.0 for c in classes])
+        table = lid_thresholds() if min_scores is None else min_scores
+        self.min_score = np.array([table.get(c, 0.0) if c != OTHER else 0.0 for c in classes])
         self.members = []
         for i, code in enumerate(code_of):
             group = {code}.union(*[g for g in confusable_groups().values() if code in g])

@@ -103,10 +103,11 @@ def test_a_label_is_kept_when_its_confusable_group_holds_the_posterior():
     post[i["deu_Latn"]] = 0.1
     assert lid.abstain.keeps(post, i["hrv_Latn"])
     post[:] = 0
-    post[[i["deu_Latn"], i["nld_Latn"], i["eng_Latn"]]] = 0.4, 0.3, 0.3         # unsure of everything
-    assert not lid.abstain.keeps(post, i["deu_Latn"])
-    r = lid.result(post, {"lid176": [("deu_Latn", 0.3)]})
-    assert r.label == OTHER and r.below_threshold and r.top[0] == ("deu_Latn", 0.4)
+    t = lid.abstain.min_score[i["eng_Latn"]]                                    # lid_thresholds.tsv
+    post[[i["eng_Latn"], i["deu_Latn"], i["nld_Latn"]]] = t - 0.1, (1.1 - t) / 2, (1.1 - t) / 2  # unsure of everything
+    assert not lid.abstain.keeps(post, i["eng_Latn"])
+    r = lid.result(post, {"lid176": [("eng_Latn", 0.3)]})
+    assert r.label == OTHER and r.below_threshold and r.top[0] == ("eng_Latn", round(t - 0.1, 4))
 
 
 def test_trust_model_fit_is_deterministic_and_learns_which_backend_to_trust():

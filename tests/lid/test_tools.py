@@ -30,3 +30,22 @@ def test_a_tool_runs_as_a_module_and_as_a_script():
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "lid_report.py"), "--help"], cwd="/",
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr                   # from anywhere: the script finds its checkout
+
+
+def test_each_shipped_lid_threshold_is_the_one_its_recorded_figures_choose():
+    """language_ids/lid_thresholds.tsv keeps, per label, every candidate's figures on the choice sources; the
+    threshold in the row is the candidate with the most sources within a point of the best backend, then the
+    highest F1 sum, then the highest threshold (tools.lid_report.choose_thresholds). A hand edit fails here."""
+    import re
+
+    from corpus_tools.core.languages import read_tsv, registry
+    from tools.lid_report import THRESHOLD_CHOICES
+
+    rows = read_tsv(ROOT / "language_ids" / "lid_thresholds.tsv")
+    assert [r["label"] for r in rows] == list(registry())
+    for r in rows:
+        figures = {float(t): (int(held), float(total)) for t, held, total in
+                   re.findall(r"(\d\.\d): (\d) within 1 pt, F1 sum (\d+\.\d+)", r["source"])}
+        assert sorted(figures) == sorted(THRESHOLD_CHOICES), r
+        best = max(THRESHOLD_CHOICES, key=lambda t: figures[t])
+        assert float(r["min_score"]) == best, r
