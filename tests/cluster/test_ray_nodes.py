@@ -10,8 +10,10 @@ The Ray run is killed in its docs phase: once a docs task has started on worker_
 must finish by itself, and every shard, ledger file and the release's roots must equal a run of the local
 executor over the same S3 input into the same S3 output.
 
-Input (small, for a 2-core machine): ../shared/data/warc/real/dolma (2 files, 82 records) and
-tests/data/rights/pages.warc.gz (pages of one template: near-duplicates, so the clustering has edges); with
+Input (small, for a 2-core machine): ../shared/data/warc/real/dolma (2 files, 82 records),
+tests/data/rights/pages.warc.gz (pages of one template: near-duplicates, so the clustering has edges) and the
+dev crawl's two news files (../shared/data/warc/dev/articles-*, ~230 pages), so that every docs task lasts
+seconds, not the under a second a few dozen records take: the kill must land while the task runs. With
 `dedup_partition_edges=4` the duplicate graph is split into several partitions and takes more than one round.
 """
 
@@ -22,11 +24,12 @@ import json
 import pytest
 
 from tests.cluster.conftest import output_digest, popen_corpus, run_corpus, s3_files, wait_for
-from tests.conftest import ROOT, TEST_DATA, WARC_REAL
+from tests.conftest import ROOT, TEST_DATA, WARC_DEV, WARC_REAL
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
-INPUTS = [*sorted((WARC_REAL / "dolma").glob("*.warc.gz")), TEST_DATA / "rights" / "pages.warc.gz"]
+INPUTS = [*sorted((WARC_REAL / "dolma").glob("*.warc.gz")), TEST_DATA / "rights" / "pages.warc.gz",
+          *sorted(WARC_DEV.glob("articles-*.warc.gz"))]
 PARAMS = ["--param", "dedup_tasks=2", "--param", "dedup_partition_edges=4"]
 
 
