@@ -34,13 +34,13 @@ def label_changes(texts: list[str]) -> dict:
 
     full = CombinedLid().identify_batch(texts)
     cut = CombinedLid(lingua_short_texts=False).identify_batch(texts)
-    short = [i for i, t in enumerate(texts) if LinguaBackend.needs_full_models(sample_text(t))]
+    short = {i for i, t in enumerate(texts) if LinguaBackend.needs_full_models(sample_text(t))}
     reached = [i for i in short if "lingua" in full[i].backends_run]
     changed = [i for i in range(len(texts)) if full[i].label != cut[i].label]
     return {"pages": len(texts), "short": len(short), "reached": len(reached),
-            "changed": [{"words": len(texts[i].split()), "chars": sum(c.isalpha() for c in texts[i]), "with": full[i].label,
-                         "without": cut[i].label} for i in changed],
-            "changed_long": sum(1 for i in changed if i not in set(short))}
+            "changed": [{"words": len(texts[i].split()), "letters": sum(c.isalpha() for c in texts[i]),
+                         "with": full[i].label, "without": cut[i].label} for i in changed],
+            "changed_long": sum(1 for i in changed if i not in short)}
 
 
 def child(setting: str) -> None:
@@ -79,7 +79,7 @@ def main() -> None:
         f"- labels that change: {len(changes['changed'])} (on the other pages: "
         f"{changes['changed_long']})", "",
         "| words | letters | label with lingua | label without |", "|---|---|---|---|",
-        *[f"| {c['words']} | {c['chars']} | {c['with']} | {c['without']} |" for c in changes["changed"]], "",
+        *[f"| {c['words']} | {c['letters']} | {c['with']} | {c['without']} |" for c in changes["changed"]], "",
         "Every language's quality minimum is 50 words (language_ids/quality_thresholds.tsv, `min_doc_words`).", "",
         "The CascadeLid step over all the pages, one fresh process per setting (models loaded on the way):", "",
         "| setting | CPU s | peak RSS MB |", "|---|---|---|",

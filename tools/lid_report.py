@@ -252,15 +252,15 @@ THRESHOLD_CHOICES = (0.5, 0.4, 0.3, 0.2)   # a label's group posterior threshold
                                             # posterior, the rule before issue 27's per-language choice) on ties
 
 
+def _best_backend_f1(r: dict, code: str) -> float:
+    return max(r[b]["languages"][code]["f1"] for b in BACKENDS)
+
+
 def _claim_key(results: dict, code: str) -> tuple[int, float]:
     """(choice sources where `code`'s combined F1 is within a point of its best backend, its F1 summed)."""
-    held, total = 0, 0.0
-    for r in results.values():
-        m = r["combined"]["languages"].get(code)
-        if m:
-            held += m["f1"] >= max(r[b]["languages"][code]["f1"] for b in BACKENDS) - 0.01
-            total += m["f1"]
-    return held, round(total, 4)
+    f1 = [(r["combined"]["languages"][code]["f1"], _best_backend_f1(r, code))
+          for r in results.values() if code in r["combined"]["languages"]]
+    return sum(own >= best - 0.01 for own, best in f1), round(sum(own for own, _ in f1), 4)
 
 
 def choose_thresholds(datasets: list[dict], fitted: dict) -> tuple[dict[str, float], dict[str, str]]:
@@ -388,7 +388,7 @@ def check_claim(res: dict) -> list[str]:
     problems = []
     for fname, r in res.items():
         for code, m in r["combined"]["languages"].items():
-            best = max(r[b]["languages"][code]["f1"] for b in BACKENDS)
+            best = _best_backend_f1(r, code)
             if m["f1"] < best - 0.01:
                 problems.append(f"{fname} {code}: combined {m['f1']:.4f} < best {best:.4f} - 0.01")
         for key in ("macro_eu24", "macro_all"):

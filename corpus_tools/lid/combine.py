@@ -15,8 +15,8 @@ The decision (`decide`) never lets the model overrule its backends into `other`:
 is sure (>= CONFIDENT) of a non-target language and no backend is sure of a target, or when py3langid names a
 non-target language and lid.176 is not sure of a target, or is sure of one lid.176 cannot name (`sure_non_target`);
 a target some backend is sure of (lingua: when another backend ranks it too) or that every backend run names is
-kept when no backend is sure of a non-target. Otherwise the best
-label is kept when its confusable group holds its threshold of the posterior (language_ids/lid_thresholds.tsv).
+kept when no backend is sure of a non-target. Otherwise the best label is kept when its confusable group holds
+its threshold of the posterior (language_ids/lid_thresholds.tsv).
 Figures, out of source: language_ids/EVAL.md. Use:
 
     lid = CombinedLid()
@@ -119,12 +119,10 @@ def _targets_named(label: str) -> list[str]:
 # Backends whose top-1 score means the same on any text (lid.176's probabilities); py3langid's normalised
 # scores reach 1.0 on two words, so they vouch for a target but never alone make a text `other`.
 CALIBRATED = ("lid176",)
-# The backend whose non-target answer makes a text `other` when lid.176 is not sure of a target. lingua is
-# built over the target languages only: its score says which target a text is most like, not whether it is
-# one, so it has no say here.
+# The backend whose non-target answer makes a text `other` when lid.176 is not sure of a target.
 OPEN_SET = "py3langid"
 # Backends built over the target languages only: a high score says which target a text is most like, not that
-# it is one, so it vouches for a target only when an open-set backend ranks that target in its top 3 too.
+# it is one. So they have no say on `other`, and vouch for a target only when another backend ranks it too.
 CLOSED_SET = ("lingua",)
 
 
@@ -168,8 +166,9 @@ def confident_targets(raw: dict[str, list[tuple[str, float]]]) -> list[str] | No
     """Target labels the backends vouch for, when no backend names a non-target language as surely; None
     otherwise. A backend vouches for its top-1 label when its score reaches CONFIDENT; when two or more
     backends ran and every one's top-1 is the same target, that target is vouched for too (three models built
-    differently agree). lingua (CLOSED_SET) vouches only for a target lid.176 or py3langid has in its top 3. The stacker may not overrule either into `other`: it was fitted on few non-target
-    sources and must not invent a non-target language no backend names (issue 27)."""
+    differently agree). lingua (CLOSED_SET) vouches only for a target lid.176 or py3langid has in its top 3.
+    The stacker may not overrule either into `other`: it was fitted on few non-target sources and must not
+    invent a non-target language no backend names (issue 27)."""
     named: list[str] = []
     for name, out in raw.items():
         if not out or out[0][1] < CONFIDENT:

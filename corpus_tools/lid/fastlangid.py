@@ -129,13 +129,16 @@ class FastLanguageIdentifier:
     `LanguageIdentifier`), scored in numpy. norm_probs: probabilities (softmax over sqrt(bytes)), else raw
     log scores."""
 
-    def __init__(self, nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_output, norm_probs: bool = False, *, tk_row):
+    def __init__(self, nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_output, norm_probs: bool = False, *, tk_row,
+                 checked: tuple[int, int] | None = None):
+        """checked: `_check_automaton`'s result for these arrays when it is known (`_Saved`), else it is run."""
         self.norm_probs = norm_probs
         self._full = (np.asarray(nb_ptc, dtype=np.float32), np.asarray(nb_pc), list(nb_classes))
         self._nm = np.asarray(tk_nextmove)
         self._rb = np.asarray(tk_row, dtype=np.int64) << 8   # row offset of every state
         self._out = np.asarray(tk_output, dtype=np.int64)
-        checked = _check_automaton(self._nm, self._rb)
+        if checked is None:
+            checked = _check_automaton(self._nm, self._rb)
         if checked is None:
             LOGGER.warning("py3langid model is no bounded-depth Aho-Corasick automaton: walked in Python")
         self._depth, pad_byte = checked or (0, 0)
@@ -331,7 +334,8 @@ class _Saved:
     """The arrays of a built default identifier, as .npy files under the cache dir (`storage.cache_dir`), keyed
     by py3langid's version and model file and numpy's version; a missing, stale or unreadable copy is rebuilt."""
 
-    ARRAYS = ("table", "prior", "nextmove", "rowbase", "output")
+    ARRAYS = ("table", "prior", "nextmove", "tk_row", "output")
+    FORMAT = 2   # of the saved files: part of the key
 
     def __init__(self, path):
         self.path = path
@@ -348,24 +352,19 @@ class _Saved:
 
         model = Path(py3langid.__file__).parent / MODEL_FILE
         stat = model.stat() if model.exists() else None
-        key = hashlib.sha256(repr((version("py3langid"), np.__version__, stat and (stat.st_size, stat.st_mtime_ns)))
-                             .encode()).hexdigest()[:16]
+        key = hashlib.sha256(repr((cls.FORMAT, version("py3langid"), np.__version__,
+                                   stat and (stat.st_size, stat.st_mtime_ns))).encode()).hexdigest()[:16]
         return cls(storage.cache_dir() / f"py3langid-{key}")
 
     def load(self, ident_cls):
         import json
 
-        ident = ident_cls.__new__(ident_cls)
         try:
             meta = json.loads((self.path / "meta.json").read_text())
-            # plain ndarray views of the maps: numpy's memmap subclass costs ~10 % per small operation
-            arrays = {name: np.asarray(np.load(self.path / f"{name}.npy", mmap_mode="r")) for name in self.ARRAYS}
-            ident.norm_probs = True
-            ident._full = (arrays["table"], arrays["prior"], list(meta["classes"]))
-            ident._nm, ident._rb, ident._out = arrays["nextmove"], arrays["rowbase"], arrays["output"]
-            ident._depth, ident._pad = meta["depth"], bytes([meta["pad_byte"]]) * max(meta["depth"] - 1, 0)
-            ident._n_feats = meta["n_feats"]
-            ident.set_languages(None)
+            # memory-mapped; the constructor takes plain ndarray views of them (memmap costs ~10 % per operation)
+            a = {name: np.load(self.path / f"{name}.npy", mmap_mode="r") for name in self.ARRAYS}
+            return ident_cls(a["table"], a["prior"], meta["classes"], a["nextmove"], a["output"], norm_probs=True,
+                             tk_row=a["tk_row"], checked=(meta["depth"], meta["pad_byte"]))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):   # damaged: removed, so that the rebuild replaces it
@@ -373,7 +372,6 @@ class _Saved:
 
             shutil.rmtree(self.path, ignore_errors=True)
             return None
-        return ident
 
     def save(self, ident) -> None:
         import json
@@ -390,11 +388,10 @@ class _Saved:
         except OSError:   # a read-only or full disk only costs speed
             return
         try:
-            for name, arr in zip(self.ARRAYS, (table, prior, ident._nm, ident._rb, ident._out)):
+            for name, arr in zip(self.ARRAYS, (table, prior, ident._nm, ident._rb >> 8, ident._out)):
                 np.save(os.path.join(tmp, f"{name}.npy"), arr)
             with open(os.path.join(tmp, "meta.json"), "w") as fh:
-                json.dump({"classes": classes, "depth": ident._depth, "pad_byte": ident._pad[0] if ident._pad else 0,
-                           "n_feats": ident._n_feats}, fh)
+                json.dump({"classes": classes, "depth": ident._depth, "pad_byte": ident._pad[0] if ident._pad else 0}, fh)
             os.replace(tmp, self.path)
         except OSError:   # a full disk, or another process saved it first
             shutil.rmtree(tmp, ignore_errors=True)
