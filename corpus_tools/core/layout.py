@@ -76,6 +76,13 @@ def load_schema(name: str) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
+def _fast_validator(name: str):
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(load_schema(name))
+
+
+@functools.lru_cache(maxsize=None)
 def _validator(name: str):
     import jsonschema
 
@@ -83,7 +90,12 @@ def _validator(name: str):
 
 
 def validate(obj: dict, name: str, where: str) -> dict:
-    """Validate `obj` against manifests/<name>.schema.json; VerificationError naming the first problem."""
+    """Validate `obj` against manifests/<name>.schema.json; VerificationError naming the first problem.
+
+    jsonschema-rs says whether it is valid (~100x faster; a release validates every shard manifest it writes);
+    python-jsonschema, the reference, finds the first problem of what it rejects."""
+    if _fast_validator(name).is_valid(obj):
+        return obj
     errors = sorted(_validator(name).iter_errors(obj), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]

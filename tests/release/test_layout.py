@@ -35,3 +35,63 @@ def test_manifest_names_are_unique_across_partitions():
         "manifests/part-deu_Latn-unknown-00003.json"
     with pytest.raises(VerificationError):
         layout.manifest_path("shards/language=de-x/redistribution_class=unknown/part-00003.parquet")
+
+
+def _mutations(obj, path=()):
+    """Each value of a JSON object changed in the ways a forger or a bug would: dropped, retyped, a newline
+    appended to a string (Python's `$` matches before a final newline, ECMA-262's does not)."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield path + (key,), None
+            yield from _mutations(value, path + (key,))
+    elif isinstance(obj, list) and obj:
+        yield from _mutations(obj[0], path + (0,))
+    elif isinstance(obj, str):
+        yield path, obj + "\n"
+        yield path, 7
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield path, "7"
+        yield path, -1
+
+
+def _apply(obj, path, value):
+    import copy
+
+    obj = copy.deepcopy(obj)
+    parent = obj
+    for key in path[:-1]:
+        parent = parent[key]
+    if value is None:
+        parent.pop(path[-1]) if isinstance(parent, dict) else parent.__setitem__(path[-1], None)
+    else:
+        parent[path[-1]] = value
+    return obj
+
+
+def test_the_fast_schema_check_agrees_with_python_jsonschema_on_a_real_release(sample_run):
+    """`layout.validate` asks jsonschema-rs first: on every JSON artefact of a real release, and on hundreds of
+    mutations of them, it accepts exactly what python-jsonschema (the reference) accepts."""
+    import json
+
+    import jsonschema
+
+    names = {"release.json": "release", "summary.json": "summary", "croissant.json": "croissant"}
+    files = [(sample_run / f, n) for f, n in names.items()] + [(p, "shard-manifest") for p in sorted((sample_run / "manifests").glob("*.json"))[:3]]
+    checked = rejected = 0
+    for path, name in files:
+        obj = json.loads(path.read_text())
+        reference = jsonschema.Draft202012Validator(layout.load_schema(name))
+        assert layout.validate(obj, name, path.name) is obj
+        for where, value in _mutations(obj):
+            changed = _apply(obj, where, value)
+            valid = reference.is_valid(changed)
+            try:
+                layout.validate(changed, name, path.name)
+                ours = True
+            except VerificationError as e:
+                ours = False
+                assert f"{path.name} does not match {name}.schema.json at " in str(e)
+            assert ours == valid, (path.name, where, value)
+            checked += 1
+            rejected += not valid
+    assert checked > 200 and rejected > 50
