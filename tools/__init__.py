@@ -4,5 +4,6 @@
     python -m tools.quality_calibrate       # language_ids/quality_recalibrated.tsv and its threshold cells
 
 The runtime package `corpus_tools` does not import this one (tests/lid/test_tools.py checks it); what they
-need beyond the runtime's dependencies (scipy's L-BFGS for the fits) is in the `dev` extra of pyproject.toml.
+need beyond the runtime's dependencies is in the `dev` extra of pyproject.toml (scipy, whose L-BFGS the fits
+use, is a runtime dependency: dedup's connected components).
 """

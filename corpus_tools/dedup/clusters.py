@@ -74,7 +74,7 @@ def encode(u: pa.Array, v: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
 
 def star_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """For each of n nodes, the smallest node index of its connected component (edges a-b)."""
-    from scipy.sparse import coo_matrix  # scipy: a dependency of datasketch
+    from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     if n == 0:

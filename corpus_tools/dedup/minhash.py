@@ -1,4 +1,5 @@
-"""MinHash signatures (phase 1 of dedup): word 5-gram shingles -> datasketch MinHash -> LSH band hashes.
+"""MinHash signatures (phase 1 of dedup): word 5-gram shingles -> MinHash (datasketch's affine32 scheme) -> LSH
+band hashes.
 
 `MinhashParams` is the whole configuration; it is written next to the index (`dedup/index/params.json`)
 so a later run can refuse an index built with other parameters. `MinhashSignatures` is the datatrove step:
@@ -19,7 +20,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
-from datasketch import MinHash
 
 from corpus_tools.core import storage
 from corpus_tools.dedup import files
@@ -34,7 +34,7 @@ MINHASH_RULE = "minhash_v1"
 class MinhashParams:
     """ngram: words per shingle, default 5 (FineWeb, Gopher); bands x rows = permutations, default 32 x 8;
     threshold: estimated Jaccard (0-1) at or above which two documents are duplicates, default 0.8;
-    seed: datasketch permutation seed, default 1."""
+    seed: the permutations' seed (numpy RandomState, as datasketch), default 1."""
 
     ngram: int = 5
     bands: int = 32
@@ -72,24 +72,43 @@ def shingles(normalised: str, ngram: int) -> set[bytes]:
 
 
 def _crc32(shingle: bytes) -> int:
-    # 32-bit input hash; datasketch's affine32 scheme mixes it (fmix32) before the permutations.
+    # 32-bit input hash, mixed (fmix32) before the permutations
     return zlib.crc32(shingle)
 
 
+SIGN_BLOCK = 4096  # shingles hashed through the permutations at a time
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finalizer, a bijection on uint32 (multiplication wraps: it is the modulo 2^32)."""
+    s1, m1, s2, m2, s3 = _FMIX32
+    h = h ^ (h >> s1)
+    h = h * m1
+    h = h ^ (h >> s2)
+    h = h * m2
+    return h ^ (h >> s3)
+
+
 class Signer:
-    """Computes MinHash signatures with one set of datasketch permutations (built once per step)."""
+    """MinHash signatures in datasketch 2's `affine32` scheme, bit for bit (tests/dedup compares the two):
+    each shingle's crc32, mixed by fmix32, through `num_perm` affine permutations a*h+b mod 2^32 (a odd) drawn
+    from numpy's RandomState(seed) as datasketch draws them; the signature is the minimum per permutation.
+    Written out (numpy only) because importing datasketch imports scipy.integrate, ~0.4 CPU s per process."""
 
     def __init__(self, params: MinhashParams):
         self.params = params
-        self._template = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=_crc32)
+        gen = np.random.RandomState(params.seed)
+        self._a = gen.randint(0, 1 << 31, params.num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        self._b = gen.randint(0, 1 << 32, params.num_perm, dtype=np.uint32)
 
     def signature(self, grams: set[bytes]) -> np.ndarray | None:
         if not grams:
             return None
-        m = MinHash(num_perm=self.params.num_perm, hashfunc=_crc32, scheme=self._template.scheme,
-                    permutations=self._template.permutations)
-        m.update_batch(sorted(grams))
-        return m.hashvalues.astype(np.uint32)
+        h = _fmix32(np.fromiter(map(_crc32, grams), dtype=np.uint32, count=len(grams))).reshape(-1, 1)
+        # in blocks of shingles, so that a huge page needs (block x num_perm) x 4 bytes, not (shingles x ...)
+        return np.minimum.reduce([(h[i:i + SIGN_BLOCK] * self._a + self._b).min(axis=0)
+                                  for i in range(0, len(h), SIGN_BLOCK)])
 
 
 def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:

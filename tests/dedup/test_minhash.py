@@ -47,3 +47,31 @@ def test_signatures_and_bands_are_deterministic_across_signers():
     sigs = np.arange(2 * 256, dtype=np.uint32).reshape(2, 256)
     assert band_hashes(sigs, 32, 8).shape == (2, 32)
     assert (band_hashes(sigs, 32, 8) == band_hashes(sigs.copy(), 32, 8)).all()
+
+
+def test_signatures_equal_datasketchs_affine32_minhash_on_real_pages():
+    """Signer is datasketch 2's affine32 MinHash written out with numpy: bit for bit the same signature, on the
+    sample crawl's pages (each WARC record's text), a page longer than a signing block, and another seed."""
+    from datasketch import MinHash
+
+    from corpus_tools.dedup.minhash import SIGN_BLOCK, _crc32
+    from corpus_tools.readers.warc import WarcRecordReader
+    from tests.conftest import SAMPLE_CRAWL
+
+    reader = WarcRecordReader(sorted(str(p) for p in SAMPLE_CRAWL.glob("*.warc.gz")))
+    texts = [doc.text for doc in reader.run(None, 0, 1)][:60]
+    rng = random.Random(5)
+    texts.append(" ".join(f"w{rng.randrange(10**6)}" for _ in range(3 * SIGN_BLOCK)))
+    assert len(texts) > 30
+    for params in (MinhashParams(), MinhashParams(seed=7, bands=4, rows=5)):
+        signer = Signer(params)
+        template = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=_crc32)
+        for text in texts:
+            grams = shingles(normalise_text(text), params.ngram)
+            if not grams:
+                assert signer.signature(grams) is None
+                continue
+            reference = MinHash(num_perm=params.num_perm, hashfunc=_crc32, scheme="affine32",
+                                permutations=template.permutations)
+            reference.update_batch(grams)
+            assert (signer.signature(grams) == reference.hashvalues).all()
