@@ -29,8 +29,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import accumulate
 
+import numpy as np
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from corpus_tools.core.languages import LANGUAGE_IDS
@@ -86,44 +86,48 @@ def repetition_signals(text: str, words: list[str]) -> dict:
 
 
 def ngram_signals(words: list[str], n_chars: int) -> dict:
-    """Top 2-4-gram and duplicate 5-10-gram character fractions. Each n-gram gets an integer id, built from
-    the (n-1)-gram's id and the next word (ids in order of first occurrence, so ties and first positions fall
-    as with word tuples); no repeated n-gram means no repeated longer one, so the climb stops there."""
+    """Top 2-4-gram and duplicate 5-10-gram character fractions, with numpy. Each n-gram gets an integer id
+    from the (n-1)-gram's id and the next word's (np.unique of the pairs); the top n-gram is the most frequent,
+    the first to occur among equals (as Counter.most_common); the duplicate scan (datatrove's: a repeat counts
+    its characters and skips its words) visits only the positions of n-grams that occur more than once, since
+    no other can be a repeat. No repeated n-gram means no repeated longer one, so the climb stops there."""
     out = {}
+    m = len(words)
     vocab: dict[str, int] = {}
-    ids = [vocab.setdefault(w, len(vocab)) for w in words]
-    prefix = [0, *accumulate(map(len, words))]
-    grams, distinct, no_repeat = ids, len(vocab), False
+    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=m)
+    prefix = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=m), out=prefix[1:])
+    grams, climb = ids, True
     for n in range(2, DUP_NGRAMS[-1] + 1):
-        if no_repeat or len(ids) < n:
-            grams = []
-        else:
-            table: dict[tuple[int, int], int] = {}
-            grams = [table.setdefault(pair, len(table)) for pair in zip(grams, ids[n - 1:])]
-            distinct = len(table)
+        first = counts = None
+        if climb and m >= n:
+            _, first, grams, counts = np.unique(grams[:-1] * len(vocab) + ids[n - 1:], return_index=True,
+                                                return_inverse=True, return_counts=True)
+            distinct = len(first)
         if n in TOP_NGRAMS:
             value = 0.0
-            if grams:
-                gram, count = Counter(grams).most_common(1)[0]
-                start = grams.index(gram)
+            if first is not None:
+                top = counts.max()
+                start = int(first[counts == top].min())
                 # characters of " ".join(gram), as datatrove counts them
-                value = _ratio((prefix[start + n] - prefix[start] + n - 1) * count, n_chars)
+                value = _ratio((int(prefix[start + n] - prefix[start]) + n - 1) * int(top), n_chars)
             out[f"top_{n}_gram_frac"] = value
         if n in DUP_NGRAMS:
             repeated = 0
-            if grams and distinct == len(grams):
-                no_repeat = True
-            elif grams:
+            if first is None or distinct == len(grams):
+                climb = False
+            else:
                 seen: set[int] = set()
-                idx, end = 0, len(grams)
-                while idx < end:
+                free = 0  # the first position the last repeat did not cover
+                for idx in np.flatnonzero(counts[grams] > 1).tolist():
+                    if idx < free:
+                        continue
                     gram = grams[idx]
                     if gram in seen:
-                        repeated += prefix[idx + n] - prefix[idx]
-                        idx += n
+                        repeated += int(prefix[idx + n] - prefix[idx])
+                        free = idx + n
                     else:
                         seen.add(gram)
-                        idx += 1
             out[f"dup_{n}_gram_frac"] = _ratio(repeated, n_chars)
     return out
 

@@ -62,3 +62,29 @@ def test_remembered_chunks_are_bounded_and_forgetting_keeps_the_words(monkeypatc
     assert split_words(PAGES[:400], "deu_Latn") == whole_text(PAGES[:400], "deu_Latn")
     assert text._CHUNKS_CACHED[0] <= max(50, len(set(PAGES[:400].split())))
     assert sum(len(c) for nlp in text._NLP.values() for c in nlp.chunks.values()) == text._CHUNKS_CACHED[0]
+
+
+def test_ngram_signals_equal_datatrove_gopher_repetition_functions():
+    """The top 2-4-gram and duplicate 5-10-gram fractions are datatrove's GopherRepetitionFilter measures, on
+    the clean test pages, the UDHR sample, their repeated paragraphs and random texts of few distinct words
+    (tokens `w<digits>`, so that datatrove's join without a separator cannot merge two n-grams)."""
+    import random
+
+    from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_top_duplicate, get_n_grams
+
+    from corpus_tools.quality.signals import ngram_signals
+
+    samples = [(PAGES, "deu_Latn"), (UDHR, "eng_Latn"), ("\n\n".join([PAGES[:3000]] * 3), "deu_Latn"), ("", "eng_Latn")]
+    cases = [(t, split_words(t, lang)) for t, lang in samples]
+    rng = random.Random(7)
+    for _ in range(400):
+        vocab = [f"w{i}" for i in range(rng.choice([1, 2, 3, 8, 50]))]
+        words = [rng.choice(vocab) for _ in range(rng.randrange(0, 80))] * rng.choice([1, 1, 3])
+        cases.append((" ".join(words), words))
+    for page, words in cases:
+        got = ngram_signals(words, len(page))
+        for n in (2, 3, 4):
+            grams = get_n_grams(words, n)
+            assert got[f"top_{n}_gram_frac"] == (find_top_duplicate(grams) / len(page) if grams else 0.0), (n, words[:12])
+        for n in range(5, 11):
+            assert got[f"dup_{n}_gram_frac"] == (find_all_duplicate(words, n) / len(page) if page else 0.0), (n, words[:12])
