@@ -164,8 +164,9 @@ def warc_date_text(value) -> str | None:
 ROW_GROUP = 2000
 
 
-def write_table(url: str, rows: list[dict], schema: pa.Schema) -> None:
-    """Write rows as one zstd Parquet file, atomically. Deterministic: same rows, same bytes."""
-    table = pa.Table.from_pylist(rows, schema=schema)
+def write_table(url: str, rows: "list[dict] | pa.Table", schema: pa.Schema) -> None:
+    """Write rows (dicts, or a pyarrow Table with these columns) as one zstd Parquet file, atomically.
+    Deterministic: same rows, same bytes."""
+    table = rows.select(schema.names).cast(schema) if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
     with storage.atomic_write(url) as fh:
         pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP, write_statistics=True)

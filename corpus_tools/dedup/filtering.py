@@ -88,22 +88,26 @@ class DuplicateFilter(DedupStep):
         lang = files.lang_of(rel)
         table = storage.read_parquet(url)
         found = self.clusters(lang, table.column("id").combine_chunks())
-        kept, ledger = [], []
-        for row in table.to_pylist():
-            c = found.get(row["id"])
-            verdict = self._rule.decide(Document(text="", id=row["id"], metadata={"_cluster": c}))
+        keep, cluster_ids, sizes, ledger = [], [], [], []
+        for i, doc_id in enumerate(table.column("id").to_pylist()):  # columnar: only a removed row is a dict
+            c = found.get(doc_id)
+            verdict = self._rule.decide(Document(text="", id=doc_id, metadata={"_cluster": c}))
+            keep.append(verdict is None)
             if verdict is None:
-                row.update(dup_cluster_id=c["cluster_id"] if c else None, dup_cluster_size=c["cluster_size"] if c else 1)
-                kept.append(row)
+                cluster_ids.append(c["cluster_id"] if c else None)
+                sizes.append(c["cluster_size"] if c else 1)
             else:
-                ledger.append(self.exclusion(row, c["rep_id"], verdict))
+                ledger.append(self.exclusion(table.slice(i, 1).to_pylist()[0], c["rep_id"], verdict))
+        kept = table.filter(pa.array(keep, pa.bool_()))
+        kept = kept.set_column(kept.schema.get_field_index("dup_cluster_id"), "dup_cluster_id", pa.array(cluster_ids, pa.string()))
+        kept = kept.set_column(kept.schema.get_field_index("dup_cluster_size"), "dup_cluster_size", pa.array(sizes, pa.int32()))
         self.stat_update("kept", value=len(kept))
         self.stat_update("excluded", value=len(ledger))
-        if kept:
+        if len(kept):
             write_table(storage.join(self.output, "shards", *rel.split("/")), kept, DOCUMENT_SCHEMA)
         if ledger:
             write_table(storage.join(self.output, ledger_dir("dedup"), f"part-{index:05d}.parquet"), ledger, EXCLUSION_SCHEMA)
-        self.write_index(index, lang, {r["id"] for r in kept})
+        self.write_index(index, lang, set(kept.column("id").to_pylist()))
 
     def exclusion(self, row: dict, kept_id: str, verdict: Verdict) -> dict:
         out = {k: row.get(k) for k in PROVENANCE_COLUMNS}
