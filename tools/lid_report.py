@@ -24,6 +24,7 @@ import json
 import sys
 import time
 import zlib
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -382,6 +383,38 @@ def measure_priors(datasets: list[dict], fitted: dict) -> list[str]:
     return rows
 
 
+CONTRADICTED_SHARE = 0.1   # a source's language is listed when the backends agree on another language this often
+
+
+def contradicted_gold(datasets: list[dict]) -> list[str]:
+    """Markdown rows: per source and target language, the rows whose gold label all three backends contradict
+    with one and the same other language (top-1 of each) outside its confusable group, when they are at least
+    CONTRADICTED_SHARE of its rows. Three models built differently agreeing on a language no neighbour of the
+    gold one: labels to check in the source, not a figure of the identifier (nothing is dropped or relabelled).
+    Confusable neighbours (Bosnian read as Croatian) and non-target languages (which some backends cannot name)
+    are left out: there agreement says nothing about the label."""
+    targets = set(to_eval_codes(list(registry())))
+    near = {c: set(codes) for codes in groups().values() for c in codes}
+    out = []
+    for d in datasets:
+        uses_no = file_uses_no(d["path"])
+        agreed: dict[str, Counter] = {}
+        support = Counter(d["gold"])
+        for i, gold in enumerate(d["gold"]):
+            tops = {d["outs"][b][i][0][0] if d["outs"][b][i] else None for b in BACKENDS}
+            own = "nb" if uses_no and gold == "no" else gold   # the file's code for Bokmål
+            if own not in targets or len(tops) != 1 or None in tops:
+                continue
+            code = to_eval_codes(list(tops))[0]
+            if code not in near.get(own, set()) | {own}:
+                agreed.setdefault(gold, Counter())[code] += 1
+        for gold, other in sorted(agreed.items()):
+            code, n = other.most_common(1)[0]
+            if n >= CONTRADICTED_SHARE * support[gold]:
+                out.append(f"| {d['name']} | {gold} | {support[gold]:,} | {code} | {n:,} |")
+    return out
+
+
 def check_claim(res: dict) -> list[str]:
     """Per source: languages where combined is more than 1 point below the best backend, and macro shortfalls
     (combined below the best backend's macro F1)."""
@@ -429,7 +462,7 @@ def bcms_rows(res: dict, names: list[str]) -> list[str]:
 
 
 def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = None,
-           web: list[str] | None = None) -> str:
+           web: list[str] | None = None, contradicted: list[str] | None = None) -> str:
     names = list(BACKENDS) + ["combined"]
     problems = check_claim(res)
     judge_problems = [p for p in problems if p.split()[0] in JUDGE_SOURCES]
@@ -501,6 +534,11 @@ def render(res: dict, p_exit: dict, wall: float, prior_rows: list[str] | None = 
               "F1 >= the best single backend's: " + ("**yes**" if not problems else
                                                       f"**no** ({len(problems)} items, {len(judge_problems)} on judge sources)"), ""]
     lines += [f"- {p}" for p in problems]
+    if contradicted:
+        lines += ["", "Gold labels the three backends contradict: rows of a source's language on which all three "
+                  f"name one and the same other language, where that is at least {CONTRADICTED_SHARE:.0%} of its rows "
+                  "(labels to check in the source; the figures above score them as given):", "",
+                  "| source | gold | rows | all three say | rows |", "|---|---|---|---|---|", *contradicted]
     lines += ["", "## Serbo-Croatian (BCMS) per source, F1 %", "",
               "Serbian is scored per file code `sr` over both scripts. DSLCC and Tatoeba separate the standards by "
               "source and vocabulary only: no backend separates Bosnian from Croatian reliably there.", ""]
@@ -591,7 +629,8 @@ def main(argv: list[str] | None = None) -> None:
         from corpus_tools.cli.lid_web import agreement_markdown
 
         web = agreement_markdown()
-    EVAL_MD.write_text(render(res, P_EXIT, time.perf_counter() - t0, prior_rows, web), encoding="utf-8")
+    EVAL_MD.write_text(render(res, P_EXIT, time.perf_counter() - t0, prior_rows, web, contradicted_gold(datasets)),
+                       encoding="utf-8")
     problems = check_claim(res)
     print(f"wrote {EVAL_MD}" + ("" if not problems else f"; claim fails: {len(problems)} item(s)"))
     for p in problems:

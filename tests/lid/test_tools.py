@@ -49,3 +49,23 @@ def test_each_shipped_lid_threshold_is_the_one_its_recorded_figures_choose():
         assert sorted(figures) == sorted(THRESHOLD_CHOICES), r
         best = max(THRESHOLD_CHOICES, key=lambda t: figures[t])
         assert float(r["min_score"]) == best, r
+
+
+def test_gold_labels_all_three_backends_contradict_are_listed_outside_confusable_neighbours(tmp_path):
+    """EVAL.md lists a source's language when all three backends name one other language on >= 10 % of its
+    rows (Tatoeba's `sl` rows that are Slovak); a confusable neighbour (Bosnian read as Croatian), a
+    non-target gold language, a share under 10 % and backends that disagree are not listed."""
+    from tools.lid_report import BACKENDS, contradicted_gold
+
+    rows = ([("sl", "slk_Latn")] * 3 + [("sl", "slv_Latn")] * 7      # 30 %: listed
+            + [("bs", "hrv_Latn")] * 5                                 # a neighbour: not listed
+            + [("gag", "tur_Latn")] * 5                                # not a target: not listed
+            + [("fi", "est_Latn")] + [("fi", "fin_Latn")] * 19)        # a neighbour, and 5 %
+    source = tmp_path / "x.tsv"
+    source.write_text("iso639_1\ttext\n", encoding="utf-8")
+    outs = {b: [[(label, 0.9)] for _, label in rows] for b in BACKENDS}
+    outs[BACKENDS[0]].append([("deu_Latn", 0.9)])                      # one more `de` row the others disagree on
+    for b in BACKENDS[1:]:
+        outs[b].append([("eng_Latn", 0.9)])
+    d = {"name": "x.tsv", "path": source, "gold": [g for g, _ in rows] + ["en"], "outs": outs}
+    assert contradicted_gold([d]) == ["| x.tsv | sl | 10 | sk | 3 |"]
