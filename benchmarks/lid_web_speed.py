@@ -66,8 +66,9 @@ def docs_phase_costs() -> list[tuple[str, float]]:
                  int((s.get("stats", {}).get("passed") or {}).get("total", 0))) for s in steps]
 
 
-# a web page's sample as CascadeLid gives lingua one: 120 letters or more, which lingua reads with its trigram
-# models only (a shorter text loads all its 1- to 5-gram models, and the pipeline's cascade does not send it)
+# a web page's sample as CascadeLid gives lingua one: at least LinguaBackend.FULL_MODELS_BELOW letters, which
+# lingua reads with its trigram models only (a shorter text loads all its 1- to 5-gram models, and the pipeline's
+# cascade does not send it)
 PAGE_SAMPLE = ("Dobar dan, kako ste? Danas je lijep dan u gradu, a sutra ce padati kisa po cijeloj zemlji, "
                "pa ponesite kisobran kad krenete na posao ujutro. Vijesti cete procitati na nasoj stranici.")
 

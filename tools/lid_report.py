@@ -406,7 +406,7 @@ def contradicted_gold(datasets: list[dict]) -> list[str]:
             if own not in targets or len(tops) != 1 or None in tops:
                 continue
             code = to_eval_codes(list(tops))[0]
-            if code not in near.get(own, set()) | {own}:
+            if code not in near.get(own, {own}):
                 agreed.setdefault(gold, Counter())[code] += 1
         for gold, other in sorted(agreed.items()):
             code, n = other.most_common(1)[0]

@@ -87,9 +87,10 @@ class DuplicateFilter(DedupStep):
         rel = files.relative(url, staging_root)
         lang = files.lang_of(rel)
         table = storage.read_parquet(url)
-        found = self.clusters(lang, table.column("id").combine_chunks())
+        ids = table.column("id").combine_chunks()
+        found = self.clusters(lang, ids)
         keep, cluster_ids, sizes, ledger = [], [], [], []
-        for i, doc_id in enumerate(table.column("id").to_pylist()):  # columnar: only a removed row is a dict
+        for i, doc_id in enumerate(ids.to_pylist()):  # columnar: only a removed row is a dict
             c = found.get(doc_id)
             verdict = self._rule.decide(Document(text="", id=doc_id, metadata={"_cluster": c}))
             keep.append(verdict is None)
@@ -99,8 +100,9 @@ class DuplicateFilter(DedupStep):
             else:
                 ledger.append(self.exclusion(table.slice(i, 1).to_pylist()[0], c["rep_id"], verdict))
         kept = table.filter(pa.array(keep, pa.bool_()))
-        kept = kept.set_column(kept.schema.get_field_index("dup_cluster_id"), "dup_cluster_id", pa.array(cluster_ids, pa.string()))
-        kept = kept.set_column(kept.schema.get_field_index("dup_cluster_size"), "dup_cluster_size", pa.array(sizes, pa.int32()))
+        for name, values in (("dup_cluster_id", cluster_ids), ("dup_cluster_size", sizes)):
+            field = DOCUMENT_SCHEMA.field(name)
+            kept = kept.set_column(kept.schema.get_field_index(name), field, pa.array(values, field.type))
         self.stat_update("kept", value=len(kept))
         self.stat_update("excluded", value=len(ledger))
         if len(kept):

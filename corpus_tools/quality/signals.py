@@ -103,7 +103,6 @@ def ngram_signals(words: list[str], n_chars: int) -> dict:
         if climb and m >= n:
             _, first, grams, counts = np.unique(grams[:-1] * len(vocab) + ids[n - 1:], return_index=True,
                                                 return_inverse=True, return_counts=True)
-            distinct = len(first)
         if n in TOP_NGRAMS:
             value = 0.0
             if first is not None:
@@ -114,7 +113,7 @@ def ngram_signals(words: list[str], n_chars: int) -> dict:
             out[f"top_{n}_gram_frac"] = value
         if n in DUP_NGRAMS:
             repeated = 0
-            if first is None or distinct == len(grams):
+            if first is None or len(first) == len(grams):  # every n-gram distinct
                 climb = False
             else:
                 seen: set[int] = set()
